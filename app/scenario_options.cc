@@ -1,0 +1,71 @@
+#include "scenario_options.h"
+
+#include <iostream>
+
+#include "util/file_io.h"
+
+namespace pt::app {
+
+void ScenarioOptions::add_to(CLI::App& app) {
+  Deployment& d = inputs.deployment;
+  app.add_option("--model", inputs.model,
+                 "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
+                 "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B)")
+      ->capture_default_str();
+  app.add_option("--hardware", inputs.hardware, "hardware profile JSON, or bundled: 910B1, 910B2, 910B3, 910B4, a3-die")
+      ->capture_default_str();
+  app.add_option("--hw-set", inputs.hardware_overrides, "override one hardware parameter, NAME=VALUE (repeatable), e.g. hbm_GBps=1200");
+  app.add_option("--tensor-parallel-size,--tp,-t", d.tensor_parallel, "tensor parallel size")->capture_default_str();
+  app.add_option("--data-parallel-size,--dp", d.data_parallel, "data parallel size")->capture_default_str();
+  app.add_flag("--enable-expert-parallel", d.expert_parallel, "experts split over TP x DP ranks (EP)");
+  app.add_option("--quantization,-q", quantization, "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8")
+      ->capture_default_str();
+  app.add_option("--num-tokens", num_tokens, "tokens scheduled in one step on this DP rank (default: --max-num-seqs x (1 + spec), else 72)");
+  app.add_option("--max-num-seqs", max_num_seqs, "vLLM --max-num-seqs: sets the capture sizes a step is padded to");
+  app.add_option("--num-speculative-tokens", d.num_speculative_tokens, "draft tokens per request (MTP / EAGLE)")
+      ->capture_default_str();
+  app.add_option("--context-len", d.context_len, "KV length each request attends over (decode) or prompt length (prefill)")
+      ->capture_default_str();
+  app.add_option("--phase", phase, "decode or prefill")->capture_default_str();
+  app.add_flag("--flashcomm1,!--no-flashcomm1", d.flashcomm1,
+               "VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel (on by default; the MLP gate_up prefetch needs it)");
+  app.add_flag("--eager", eager, "no graph capture: decode batches are not padded");
+  app.add_option("--additional-config", additional_config,
+                 "vllm-ascend --additional-config JSON (whole object or just weight_prefetch_config), inline or @FILE; "
+                 "default {\"weight_prefetch_config\": {\"enabled\": true}}");
+  app.add_flag("--lenient", inputs.lenient,
+               "accept the config as vllm-ascend does (ignore unknown keys, drop ratios outside [0, 1]) and warn");
+  app.add_option("--env", inputs.env_assignments,
+                 "legacy variable NAME=VALUE: VLLM_ASCEND_ENABLE_PREFETCH_MLP, VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE, "
+                 "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE (the process environment is read too)");
+  app.add_option("--cap", inputs.cap_reading,
+                 "code: caps where vllm-ascend's code applies them (MLP 18 MiB, MLA o_proj 16 MiB); guide: 18 MiB on every prefetch")
+      ->capture_default_str();
+  app.add_option("--layer", inputs.layer_template, "layer template JSON (default: the bundled one for the model's family)");
+  app.add_option("--op-times", inputs.op_times, "CSV of measured op durations: name,num_tokens,duration_us");
+}
+
+Scenario ScenarioOptions::load() {
+  inputs.deployment.quantization = parse_quantization(quantization);
+  inputs.deployment.phase = parse_phase(phase);
+  inputs.deployment.num_tokens = num_tokens;
+  inputs.deployment.max_num_seqs = max_num_seqs;
+  inputs.deployment.graph_mode = !eager;
+  if (!additional_config.empty()) inputs.additional_config = additional_config;
+  return load_scenario(inputs);
+}
+
+void OutputOptions::add_format(CLI::App& app) {
+  app.add_option("--format", format, "text (tables) or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+}
+
+void emit(const std::string& content, const std::string& path) {
+  if (path.empty() || path == "-") {
+    std::cout << content;
+    std::cout.flush();
+  } else {
+    write_file_atomically(path, content);
+  }
+}
+
+}  // namespace pt::app

@@ -1,0 +1,34 @@
+#pragma once
+// Options every modelling subcommand shares: model, deployment (vllm's own option names),
+// hardware, weight_prefetch_config.
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/scenario.h"
+
+namespace pt::app {
+
+struct ScenarioOptions {
+  ScenarioInputs inputs;
+  std::optional<int> num_tokens, max_num_seqs;
+  std::string quantization = "w8a8";
+  std::string phase = "decode";
+  std::string additional_config;
+  bool eager = false;
+
+  void add_to(CLI::App& app);
+  // Applies the parsed flags to `inputs` and loads everything; InputError on bad input.
+  Scenario load();
+};
+
+struct OutputOptions {
+  std::string format = "text";
+  void add_format(CLI::App& app);
+};
+
+// Writes to stdout or a file whole (temp file + rename).
+void emit(const std::string& content, const std::string& path);
+
+}  // namespace pt::app

@@ -1,0 +1,53 @@
+// `simulate`: one step of the model under a weight_prefetch_config, per-site report, timeline export.
+#include <memory>
+
+#include "export/simulate_report.h"
+#include "export/timeline_export.h"
+#include "scenario_options.h"
+#include "subcommand.h"
+#include "util/file_io.h"
+
+namespace pt::app {
+
+namespace {
+
+struct SimulateOptions {
+  ScenarioOptions scenario;
+  OutputOptions output;
+  std::string timeline_csv_path;
+  std::string trace_json_path;
+  std::string out_path;
+};
+
+int run(SimulateOptions& o) {
+  Scenario scenario = o.scenario.load();
+  const bool need_timeline = !o.timeline_csv_path.empty() || !o.trace_json_path.empty();
+  SimulateReport report = run_simulate(scenario, need_timeline);
+  // Render everything before writing anything, so a failure leaves no partial set of outputs.
+  const std::string main_output =
+      o.output.format == "json" ? simulate_json(report).dump(2) + "\n" : simulate_text(report);
+  std::string csv, trace;
+  if (!o.timeline_csv_path.empty()) csv = timeline_csv(scenario.plan, report.with_config);
+  if (!o.trace_json_path.empty()) trace = chrome_trace_json(scenario.plan, report.with_config);
+  if (!o.timeline_csv_path.empty()) write_file_atomically(o.timeline_csv_path, csv);
+  if (!o.trace_json_path.empty()) write_file_atomically(o.trace_json_path, trace);
+  emit(main_output, o.out_path);
+  return 0;
+}
+
+}  // namespace
+
+Subcommand simulate_subcommand() {
+  return {"simulate", "simulate one step with a weight_prefetch_config: per-site overlap, stall, step time",
+          [](CLI::App& sub) -> std::function<int()> {
+            auto o = std::make_shared<SimulateOptions>();
+            o->scenario.add_to(sub);
+            o->output.add_format(sub);
+            sub.add_option("--timeline-csv", o->timeline_csv_path, "write one row per op and CMO task (kernel_details.csv column names)");
+            sub.add_option("--trace-json", o->trace_json_path, "write a Chrome trace (opens in Perfetto)");
+            sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            return [o] { return run(*o); };
+          }};
+}
+
+}  // namespace pt::app

@@ -1,0 +1,116 @@
+#include "config/deployment.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace pt {
+
+namespace {
+constexpr int kMaxGraphCaptureSize = 512;  // vllm-ascend platform.py caps the capture size here
+constexpr int kMaxTokens = 1 << 24;
+}  // namespace
+
+Quantization parse_quantization(const std::string& text) {
+  std::string t;
+  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t == "bf16" || t == "bfloat16" || t == "fp16" || t == "none") return Quantization::kBf16;
+  if (t == "w8a8" || t == "w8a8_static" || t == "w8a8-static") return Quantization::kW8A8Static;
+  if (t == "w8a8_dynamic" || t == "w8a8-dynamic") return Quantization::kW8A8Dynamic;
+  if (t == "w4a8" || t == "w4a8_dynamic" || t == "w4a8-dynamic") return Quantization::kW4A8;
+  throw InputError(fmt::format("--quantization {}: unknown scheme (expected bf16, w8a8 (static), w8a8_dynamic or w4a8)", text));
+}
+
+const char* quantization_name(Quantization q) {
+  switch (q) {
+    case Quantization::kBf16: return "bf16";
+    case Quantization::kW8A8Static: return "w8a8";
+    case Quantization::kW8A8Dynamic: return "w8a8_dynamic";
+    case Quantization::kW4A8: return "w4a8";
+  }
+  return "?";
+}
+
+Phase parse_phase(const std::string& text) {
+  if (text == "decode") return Phase::kDecode;
+  if (text == "prefill") return Phase::kPrefill;
+  throw InputError(fmt::format("--phase {}: expected decode or prefill", text));
+}
+
+const char* phase_name(Phase p) { return p == Phase::kDecode ? "decode" : "prefill"; }
+
+void Deployment::validate() const {
+  auto check = [](bool ok, const std::string& what) {
+    if (!ok) throw InputError(what);
+  };
+  check(tensor_parallel >= 1 && tensor_parallel <= 1024, fmt::format("--tensor-parallel-size {}: expected 1..1024", tensor_parallel));
+  check(data_parallel >= 1 && data_parallel <= 1024, fmt::format("--data-parallel-size {}: expected 1..1024", data_parallel));
+  if (num_tokens) check(*num_tokens >= 1 && *num_tokens <= kMaxTokens, fmt::format("--num-tokens {}: expected 1..{}", *num_tokens, kMaxTokens));
+  if (max_num_seqs) check(*max_num_seqs >= 1 && *max_num_seqs <= kMaxTokens, fmt::format("--max-num-seqs {}: expected 1..{}", *max_num_seqs, kMaxTokens));
+  check(num_speculative_tokens >= 0 && num_speculative_tokens <= 64, fmt::format("--num-speculative-tokens {}: expected 0..64", num_speculative_tokens));
+  check(context_len >= 1 && context_len <= kMaxTokens, fmt::format("--context-len {}: expected 1..{}", context_len, kMaxTokens));
+}
+
+std::vector<int> capture_sizes(int max_num_seqs, int num_speculative_tokens, int tensor_parallel, bool flashcomm1) {
+  const int max_size = std::min(max_num_seqs * (1 + num_speculative_tokens), kMaxGraphCaptureSize);
+  std::vector<int> sizes;
+  auto add = [&](int s) {
+    if (s <= max_size) sizes.push_back(s);
+  };
+  add(1); add(2); add(4);
+  for (int s = 8; s < 256; s += 8) add(s);
+  for (int s = 256; s <= max_size; s += 16) add(s);
+  if (sizes.empty() || sizes.back() != max_size) sizes.push_back(max_size);
+  if (flashcomm1 && tensor_parallel > 1) {
+    std::vector<int> filtered;
+    for (int s : sizes) if (s % tensor_parallel == 0) filtered.push_back(s);
+    if (!filtered.empty()) sizes = filtered;
+  }
+  return sizes;
+}
+
+TokenPlan plan_tokens(const Deployment& d) {
+  TokenPlan plan;
+  const int per_request = 1 + d.num_speculative_tokens;
+  if (d.num_tokens) plan.scheduled_tokens = *d.num_tokens;
+  else if (d.max_num_seqs) plan.scheduled_tokens = *d.max_num_seqs * per_request;
+  else plan.scheduled_tokens = 72;  // the guide's Qwen3-32B-W8A8 operating point
+
+  if (d.phase == Phase::kPrefill) {
+    plan.num_seqs = std::max(1, (plan.scheduled_tokens + d.context_len - 1) / d.context_len);
+    plan.padded_tokens = plan.scheduled_tokens;
+    // Sequence parallel rounds up to a multiple of TP; prefill runs eager, no capture padding.
+    if (d.flashcomm1 && d.tensor_parallel > 1) {
+      plan.padded_tokens = (plan.scheduled_tokens + d.tensor_parallel - 1) / d.tensor_parallel * d.tensor_parallel;
+    }
+    plan.padding = plan.padded_tokens == plan.scheduled_tokens ? "none (prefill runs eager)"
+                                                               : "rounded up to a multiple of TP (sequence parallel)";
+    return plan;
+  }
+
+  plan.num_seqs = (plan.scheduled_tokens + per_request - 1) / per_request;
+  const int max_seqs = d.max_num_seqs.value_or((plan.scheduled_tokens + per_request - 1) / per_request);
+  plan.capture_sizes = capture_sizes(max_seqs, d.num_speculative_tokens, d.tensor_parallel, d.flashcomm1);
+  plan.padded_tokens = plan.scheduled_tokens;
+  if (!d.graph_mode) {
+    plan.padding = "none (eager mode)";
+  } else if (plan.scheduled_tokens > plan.capture_sizes.back()) {
+    plan.padding = fmt::format("none: {} tokens exceed the largest capture size {}, the step runs eager",
+                               plan.scheduled_tokens, plan.capture_sizes.back());
+  } else {
+    for (int s : plan.capture_sizes) {
+      if (s >= plan.scheduled_tokens) {
+        plan.padded_tokens = s;
+        break;
+      }
+    }
+    plan.padding = plan.padded_tokens == plan.scheduled_tokens
+                       ? "none (a capture size)"
+                       : fmt::format("padded to capture size {}", plan.padded_tokens);
+  }
+  return plan;
+}
+
+}  // namespace pt

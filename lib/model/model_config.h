@@ -1,0 +1,74 @@
+#pragma once
+// Model shapes read from a Hugging Face config.json (transformers 4 and 5 spellings).
+#include <string>
+#include <vector>
+
+namespace pt {
+
+// Architecture families whose decoder layers vllm-ascend runs differently.
+enum class ModelFamily { kDense, kQwen3Moe, kDeepseekV3, kQwen3Next };
+
+const char* family_name(ModelFamily family);
+
+struct ModelConfig {
+  std::string name;             // bundled short name or file stem
+  std::string source;           // where it was read from
+  std::string hf_architecture;  // e.g. "Qwen3ForCausalLM"
+  std::string model_type;
+  ModelFamily family = ModelFamily::kDense;
+  std::string dtype = "bfloat16";
+
+  int hidden_size = 0;
+  int intermediate_size = 0;
+  int num_hidden_layers = 0;
+  int num_attention_heads = 0;
+  int num_key_value_heads = 0;
+  int head_dim = 0;
+  int vocab_size = 0;
+  bool qk_norm = false;  // Qwen3 per-head q/k RMSNorm
+
+  // MoE
+  int num_experts = 0;
+  int num_experts_per_tok = 0;
+  int moe_intermediate_size = 0;
+  int shared_expert_intermediate_size = 0;  // 0 = no shared expert
+  int first_k_dense_replace = 0;
+  int decoder_sparse_step = 1;
+  std::vector<int> mlp_only_layers;
+
+  // MLA (DeepSeek)
+  int q_lora_rank = 0;
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+
+  // Gated DeltaNet (Qwen3-Next)
+  int linear_num_key_heads = 0;
+  int linear_num_value_heads = 0;
+  int linear_key_head_dim = 0;
+  int linear_value_head_dim = 0;
+  int linear_conv_kernel_dim = 0;
+  bool attn_output_gate = false;
+
+  // One entry per decoder layer: "full_attention" or "linear_attention".
+  std::vector<std::string> layer_types;
+
+  bool is_moe() const { return num_experts > 0; }
+  // True when layer `index` runs a routed-expert MoE block rather than a dense MLP.
+  bool layer_is_moe(int index) const;
+};
+
+// Hugging Face architectures this tool models, for error messages and docs.
+const std::vector<std::string>& supported_architectures();
+
+// Parses config.json text. `source` names the file in errors.
+ModelConfig parse_model_config(const std::string& text, const std::string& source);
+
+// `spec` is a config.json path, a directory holding one, or a bundled short name
+// (case-insensitive, e.g. "qwen3-32b").
+ModelConfig load_model(const std::string& spec);
+
+std::vector<std::string> bundled_model_names();
+
+}  // namespace pt

@@ -1,0 +1,284 @@
+#include "sim/layer_template.h"
+
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "util/embedded_files.h"
+#include "util/error.h"
+#include "util/file_io.h"
+#include "util/json_reader.h"
+
+namespace pt {
+
+namespace {
+
+struct KindName {
+  const char* name;
+  OpKind kind;
+};
+constexpr KindName kKinds[] = {
+    {"vector", OpKind::kVector},       {"cube", OpKind::kCube},
+    {"quantize", OpKind::kQuantize},   {"matmul", OpKind::kMatmul},
+    {"grouped_matmul", OpKind::kGroupedMatmul}, {"collective", OpKind::kCollective},
+    {"measured", OpKind::kMeasured},
+};
+
+std::optional<Expression> opt_expr(const JsonReader& r, std::string_view key) {
+  if (!r.has(key)) return std::nullopt;
+  JsonReader c = r.child(key);
+  if (c.node().is_number()) return Expression::constant(c.number());
+  return Expression::parse(c.string(), fmt::format("{}: {}", r.source(), c.path()));
+}
+
+Expression req_expr(const JsonReader& r, std::string_view key) {
+  r.child(key);  // throws "missing required key"
+  return *opt_expr(r, key);
+}
+
+TemplateOp parse_op(const JsonReader& r) {
+  r.expect_only_keys({"name", "type", "kind", "core", "when", "flops", "bytes", "tokens", "pairs", "group", "dtype",
+                      "linear", "pattern", "duration_us", "hbm_bytes", "comment"});
+  TemplateOp op;
+  op.where = fmt::format("{}: {}", r.source(), r.path());
+  op.name = r.child("name").string();
+  if (op.name.empty()) r.child("name").fail("empty op name");
+  op.type = r.optional_string("type").value_or(op.name);
+  const std::string kind = r.child("kind").string();
+  bool known = false;
+  for (const auto& k : kKinds) {
+    if (kind == k.name) {
+      op.kind = k.kind;
+      known = true;
+    }
+  }
+  if (!known) {
+    std::vector<std::string> names;
+    for (const auto& k : kKinds) names.emplace_back(k.name);
+    r.child("kind").fail(fmt::format("unknown op kind \"{}\" (expected one of {})", kind, fmt::join(names, ", ")));
+  }
+  op.core = r.optional_string("core").value_or("");
+  op.when = opt_expr(r, "when");
+  op.dtype = r.optional_string("dtype").value_or("");
+  switch (op.kind) {
+    case OpKind::kVector:
+    case OpKind::kCube:
+      op.flops = req_expr(r, "flops");
+      op.bytes = req_expr(r, "bytes");
+      if (op.kind == OpKind::kVector && !op.dtype.empty() && op.dtype != "fp16" && op.dtype != "fp32") {
+        r.child("dtype").fail("expected \"fp16\" or \"fp32\" for a vector op");
+      }
+      if (op.kind == OpKind::kCube && !op.dtype.empty() && op.dtype != "bf16" && op.dtype != "int8") {
+        r.child("dtype").fail("expected \"bf16\" or \"int8\" for a cube op");
+      }
+      break;
+    case OpKind::kQuantize:
+    case OpKind::kMatmul:
+      op.linear = r.child("linear").string();
+      op.tokens = opt_expr(r, "tokens");
+      if (!op.tokens) op.tokens = Expression::parse("T", op.where);
+      break;
+    case OpKind::kGroupedMatmul:
+      op.linear = r.child("linear").string();
+      op.pairs = opt_expr(r, "pairs");
+      if (!op.pairs) op.pairs = Expression::parse("TG*K", op.where);
+      break;
+    case OpKind::kCollective: {
+      op.pattern = r.child("pattern").string();
+      if (op.pattern != "all_reduce" && op.pattern != "all_gather" && op.pattern != "reduce_scatter" &&
+          op.pattern != "all_to_all") {
+        r.child("pattern").fail("expected all_reduce, all_gather, reduce_scatter or all_to_all");
+      }
+      op.group = req_expr(r, "group");
+      op.bytes = req_expr(r, "bytes");
+      break;
+    }
+    case OpKind::kMeasured:
+      op.duration_us = r.child("duration_us").number_in(0, 1e9);
+      op.hbm_bytes = opt_expr(r, "hbm_bytes");
+      if (!op.hbm_bytes) op.hbm_bytes = Expression::constant(0);
+      op.linear = r.optional_string("linear").value_or("");
+      break;
+  }
+  return op;
+}
+
+std::vector<TemplateOp> parse_ops(const JsonReader& list) {
+  list.expect_array();
+  std::vector<TemplateOp> ops;
+  std::set<std::string> names;
+  for (size_t i = 0; i < list.node().size(); ++i) {
+    TemplateOp op = parse_op(list.element(i));
+    if (!names.insert(op.name).second) {
+      list.element(i).child("name").fail(fmt::format("duplicate op name \"{}\" in this layer type", op.name));
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+const TemplateOp* find_op(const std::vector<TemplateOp>& ops, const std::string& name, size_t* index = nullptr) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].name == name) {
+      if (index) *index = i;
+      return &ops[i];
+    }
+  }
+  return nullptr;
+}
+
+TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
+  r.expect_only_keys({"site", "ratio_key", "fixed_ratio", "layer_type", "linear", "fork_before", "fork_after",
+                      "join_after", "join_before", "target", "cap", "stream", "gates", "description"});
+  TemplateSite s;
+  s.where = fmt::format("{}: {}", r.source(), r.path());
+  s.site = r.child("site").string();
+  if (r.has("ratio_key") && !r.child("ratio_key").node().is_null()) {
+    std::string key = r.child("ratio_key").string();
+    s.ratio_key = ratio_key_from_name(key);
+    if (!s.ratio_key) {
+      r.child("ratio_key").fail("unknown ratio key (expected attn.qkv, attn.o, moe.gate_up, mlp.gate_up or mlp.down, or null)");
+    }
+  } else {
+    s.fixed_ratio = r.child("fixed_ratio").number_in(0, 1);
+  }
+  s.layer_type = r.child("layer_type").string();
+  auto type_it = t.layer_types.find(s.layer_type);
+  if (type_it == t.layer_types.end()) {
+    r.child("layer_type").fail(fmt::format("no layer type \"{}\" in this template", s.layer_type));
+  }
+  const auto& ops = type_it->second;
+  s.linear = r.child("linear").string();
+  s.on_compute_stream = r.optional_string("stream").value_or("prefetch") == "compute";
+  if (r.has("stream") && r.child("stream").string() != "compute" && r.child("stream").string() != "prefetch") {
+    r.child("stream").fail("expected \"prefetch\" or \"compute\"");
+  }
+  auto one_of = [&](const char* a, const char* b, bool required) -> std::pair<std::string, bool> {
+    if (r.has(a) && r.has(b)) r.child(b).fail(fmt::format("give either \"{}\" or \"{}\", not both", a, b));
+    if (r.has(a)) return {r.child(a).string(), false};
+    if (r.has(b)) return {r.child(b).string(), true};
+    if (required) r.fail(fmt::format("missing \"{}\" (or \"{}\")", a, b));
+    return {"", false};
+  };
+  std::tie(s.fork_op, s.fork_after) = one_of("fork_before", "fork_after", true);
+  std::tie(s.join_op, s.join_before) = one_of("join_after", "join_before", !s.on_compute_stream);
+  s.target = r.child("target").string();
+  auto check_op = [&](const std::string& name, const char* key) -> size_t {
+    size_t index = 0;
+    if (!find_op(ops, name, &index)) {
+      std::string k = key;
+      if (!r.has(k)) k = k == "fork_before" ? "fork_after" : k == "join_after" ? "join_before" : k;
+      r.child(k).fail(fmt::format("no op \"{}\" in layer type \"{}\"", name, s.layer_type));
+    }
+    return index;
+  };
+  // Positions in "between ops" units: a fork before op i sits at i, after op i at i + 1; a join
+  // after op j sits at j + 1, before op j at j.
+  const size_t fork_pos = check_op(s.fork_op, "fork_before") + (s.fork_after ? 1 : 0);
+  const size_t target_pos = check_op(s.target, "target");
+  if (target_pos < fork_pos) r.child("target").fail("the target op runs before the fork");
+  if (!s.on_compute_stream) {
+    const size_t join_pos = check_op(s.join_op, "join_after") + (s.join_before ? 0 : 1);
+    if (join_pos <= fork_pos) r.fail("the join comes before the fork: the window holds no op");
+    if (target_pos < join_pos) r.child("target").fail("the target op must come after the join");
+  }
+  s.cap = r.optional_string("cap").value_or("none");
+  if (s.cap != "none" && s.cap != "mlp" && s.cap != "mla_o_proj") r.child("cap").fail("expected \"none\", \"mlp\" or \"mla_o_proj\"");
+  s.description = r.optional_string("description").value_or("");
+  if (r.has("gates")) {
+    JsonReader g = r.child("gates");
+    g.expect_only_keys({"model_kind", "step_tokens_below", "gate_tokens_at_least", "linear_quant", "linear_quant_not",
+                        "linear_class", "needs_custom_row_op"});
+    s.gates.model_kind = g.optional_string("model_kind");
+    if (s.gates.model_kind && *s.gates.model_kind != "dense" && *s.gates.model_kind != "moe") {
+      g.child("model_kind").fail("expected \"dense\" or \"moe\"");
+    }
+    s.gates.step_tokens_below = g.optional_number("step_tokens_below");
+    s.gates.gate_tokens_at_least = g.optional_number("gate_tokens_at_least");
+    s.gates.linear_quant = g.optional_string("linear_quant");
+    s.gates.linear_quant_not = g.optional_string("linear_quant_not");
+    s.gates.linear_class = g.optional_string("linear_class");
+    s.gates.needs_custom_row_op = g.optional_bool("needs_custom_row_op").value_or(false);
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* op_kind_name(OpKind k) {
+  for (const auto& e : kKinds) {
+    if (e.kind == k) return e.name;
+  }
+  return "?";
+}
+
+LayerTemplate parse_layer_template(const std::string& text, const std::string& source) {
+  Json json = parse_json_text(text, source);
+  JsonReader root(json, source);
+  root.expect_only_keys({"schema", "name", "description", "layer_types", "step_ops", "sites", "layer_sequence"});
+  if (auto schema = root.optional_string("schema"); schema && *schema != "prefetch-tuner/layer-template/1") {
+    root.child("schema").fail(fmt::format("unsupported schema \"{}\" (expected \"prefetch-tuner/layer-template/1\")", *schema));
+  }
+  LayerTemplate t;
+  t.source = source;
+  t.name = root.optional_string("name").value_or(source);
+  t.description = root.optional_string("description").value_or("");
+  JsonReader types = root.child("layer_types");
+  types.expect_object();
+  if (types.node().empty()) types.fail("no layer types");
+  for (auto it = types.node().begin(); it != types.node().end(); ++it) {
+    JsonReader type = types.child(it.key());
+    type.expect_only_keys({"ops", "description"});
+    t.layer_types[it.key()] = parse_ops(type.child("ops"));
+    if (t.layer_types[it.key()].empty()) type.child("ops").fail("a layer type needs at least one op");
+  }
+  if (root.has("step_ops")) t.step_ops = parse_ops(root.child("step_ops"));
+  if (root.has("sites")) {
+    JsonReader sites = root.child("sites");
+    sites.expect_array();
+    std::set<std::pair<std::string, std::string>> seen;
+    for (size_t i = 0; i < sites.node().size(); ++i) {
+      TemplateSite s = parse_site(sites.element(i), t);
+      if (!seen.insert({s.site, s.layer_type}).second) {
+        sites.element(i).child("site").fail(fmt::format("site \"{}\" appears twice in layer type \"{}\"", s.site, s.layer_type));
+      }
+      t.sites.push_back(std::move(s));
+    }
+  }
+  if (root.has("layer_sequence")) {
+    JsonReader seq = root.child("layer_sequence");
+    seq.expect_array();
+    for (size_t i = 0; i < seq.node().size(); ++i) {
+      JsonReader e = seq.element(i);
+      e.expect_only_keys({"type", "count"});
+      std::string type = e.child("type").string();
+      if (!t.layer_types.count(type)) e.child("type").fail(fmt::format("no layer type \"{}\" in this template", type));
+      t.layer_sequence.emplace_back(type, static_cast<int>(e.child("count").integer_in(1, 4096)));
+    }
+  }
+  return t;
+}
+
+LayerTemplate load_layer_template(const std::string& path, const ModelConfig& model) {
+  if (!path.empty()) return parse_layer_template(read_text_file(path), path);
+  const std::string rel = fmt::format("layers/{}.json", family_name(model.family));
+  auto text = find_embedded(rel);
+  if (!text) throw InputError(fmt::format("no bundled layer template {} for this model", rel));
+  return parse_layer_template(std::string(*text), "bundled " + rel);
+}
+
+std::string default_layer_type(const ModelConfig& m, int index) {
+  const bool moe = m.layer_is_moe(index);
+  switch (m.family) {
+    case ModelFamily::kDense: return "dense";
+    case ModelFamily::kQwen3Moe: return moe ? "moe" : "dense";
+    case ModelFamily::kDeepseekV3: return moe ? "mla_moe" : "mla_dense";
+    case ModelFamily::kQwen3Next:
+      return m.layer_types[static_cast<size_t>(index)] == "linear_attention" ? "linear_attention_moe" : "full_attention_moe";
+  }
+  return "dense";
+}
+
+}  // namespace pt

@@ -1,0 +1,88 @@
+#pragma once
+// A layer template: the compute-stream op sequence of each layer type and the prefetch sites
+// (fork op, join op, target weight) that vllm-ascend adds to it. Data, not code: the bundled
+// templates live in sample_profiles/layers/ and a user can copy and edit one (simulate --layer).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/prefetch_config.h"
+#include "model/model_config.h"
+#include "util/expression.h"
+
+namespace pt {
+
+enum class OpKind {
+  kVector,         // roofline on the vector units: "flops", "bytes"
+  kCube,           // roofline on the cube units (attention): "flops", "bytes"
+  kQuantize,       // activation quantize of "linear"; present only when that linear takes int8 input
+  kMatmul,         // "linear" times "tokens" rows
+  kGroupedMatmul,  // routed experts of "linear" over "pairs" token-expert pairs
+  kCollective,     // "pattern" over "group" ranks moving "bytes"
+  kMeasured,       // "duration_us" and "hbm_bytes" given by the user
+};
+const char* op_kind_name(OpKind k);
+
+struct TemplateOp {
+  std::string name;
+  std::string type;  // profiler op type, e.g. "RmsNorm", "QuantBatchMatmulV3"
+  OpKind kind = OpKind::kVector;
+  std::string core;  // Accelerator Core override; derived from the kind when empty
+  std::optional<Expression> when;
+  std::optional<Expression> flops, bytes, tokens, pairs, group;
+  std::string dtype;    // vector: fp16 | fp32; cube: bf16 | int8
+  std::string linear;   // quantize / matmul / grouped_matmul / measured (optional)
+  std::string pattern;  // collective: all_reduce | all_gather | reduce_scatter | all_to_all
+  double duration_us = 0;
+  std::optional<Expression> hbm_bytes;  // measured
+  std::string where;  // JSON path, for errors found when the template is instantiated
+};
+
+struct SiteGates {
+  std::optional<std::string> model_kind;         // "dense" or "moe": vllm-ascend's is_moe_model()
+  std::optional<double> step_tokens_below;       // padded tokens of the DP rank < value
+  std::optional<double> gate_tokens_at_least;    // tokens per rank at MoE gating >= value
+  std::optional<std::string> linear_quant;       // target linear must use this scheme
+  std::optional<std::string> linear_quant_not;   // ... must not use this scheme
+  std::optional<std::string> linear_class;       // e.g. "RowParallelLinear"
+  bool needs_custom_row_op = false;              // o_proj must run an Ascend custom row op (flashcomm1 ...)
+};
+
+struct TemplateSite {
+  std::string site;                   // "mlp.down", "attn.o/down_proj", ...
+  std::optional<RatioKey> ratio_key;  // empty: fixed_ratio, on whenever "enabled"
+  double fixed_ratio = 1.0;
+  std::string layer_type;
+  std::string linear;       // weight prefetched (from offset 0)
+  std::string fork_op;      // the prefetch is issued just before this op (or just after, fork_after)
+  bool fork_after = false;
+  std::string join_op;      // the compute stream waits for the prefetch just after this op (or before)
+  bool join_before = false;
+  std::string target;       // matmul that reads the prefetched bytes from L2
+  std::string cap;          // "none", "mlp" (prefetch_cap_bytes) or "mla_o_proj"
+  bool on_compute_stream = false;  // MLA/SFA prefetch runs in the current stream
+  SiteGates gates;
+  std::string description;
+  std::string where;
+};
+
+struct LayerTemplate {
+  std::string name;
+  std::string source;
+  std::string description;
+  std::map<std::string, std::vector<TemplateOp>> layer_types;
+  std::vector<TemplateOp> step_ops;  // once per step: final norm, lm_head ...
+  std::vector<TemplateSite> sites;
+  std::vector<std::pair<std::string, int>> layer_sequence;  // optional override: (type, count)
+};
+
+LayerTemplate parse_layer_template(const std::string& text, const std::string& source);
+// A path, or empty for the bundled template of the model's family.
+LayerTemplate load_layer_template(const std::string& path, const ModelConfig& model);
+
+// The layer type vllm-ascend runs for decoder layer `index` (names used by the bundled templates):
+// dense, moe, mla_dense, mla_moe, linear_attention_moe, full_attention_moe.
+std::string default_layer_type(const ModelConfig& model, int index);
+
+}  // namespace pt

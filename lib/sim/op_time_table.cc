@@ -1,0 +1,57 @@
+#include "sim/op_time_table.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "profile/csv.h"
+#include "util/error.h"
+#include "util/file_io.h"
+
+namespace pt {
+
+void OpTimeTable::add(const std::string& name, double num_tokens, double duration_us) {
+  auto& pts = points_[name];
+  pts.emplace_back(num_tokens, duration_us);
+  std::sort(pts.begin(), pts.end());
+}
+
+std::optional<double> OpTimeTable::lookup(const std::string& name, double num_tokens) const {
+  auto it = points_.find(name);
+  if (it == points_.end() || it->second.empty()) return std::nullopt;
+  const auto& pts = it->second;
+  if (num_tokens <= pts.front().first) return pts.front().second;
+  if (num_tokens >= pts.back().first) return pts.back().second;
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (num_tokens <= pts[i].first) {
+      const auto& [x0, y0] = pts[i - 1];
+      const auto& [x1, y1] = pts[i];
+      if (x1 == x0) return y1;
+      return y0 + (y1 - y0) * (num_tokens - x0) / (x1 - x0);
+    }
+  }
+  return pts.back().second;
+}
+
+OpTimeTable parse_op_time_table(const std::string& text, const std::string& source) {
+  CsvTable csv = parse_csv(text, source);
+  size_t name_col = csv.require_column({"name", "Name"});
+  size_t tokens_col = csv.require_column({"num_tokens"});
+  size_t dur_col = csv.require_column({"duration_us", "Duration(us)"});
+  OpTimeTable table;
+  for (const auto& row : csv.rows) {
+    if (name_col >= row.fields.size() || row.fields[name_col].empty()) {
+      throw InputError(fmt::format("{}: line {}: empty op name", source, row.line));
+    }
+    double tokens = csv_number(csv, row, tokens_col);
+    double dur = csv_number(csv, row, dur_col);
+    if (tokens < 1) throw InputError(fmt::format("{}: line {}: num_tokens must be >= 1", source, row.line));
+    if (dur < 0) throw InputError(fmt::format("{}: line {}: duration_us must be >= 0", source, row.line));
+    table.add(row.fields[name_col], tokens, dur);
+  }
+  return table;
+}
+
+OpTimeTable load_op_time_table(const std::string& path) { return parse_op_time_table(read_text_file(path), path); }
+
+}  // namespace pt

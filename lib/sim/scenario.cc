@@ -1,0 +1,84 @@
+#include "sim/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace pt {
+
+namespace {
+
+// Ratio that makes vllm-ascend's int(ratio * bytes) reach `size`, as the legacy variables asked
+// for a byte count directly.
+double ratio_for_bytes(double size_bytes, double weight_bytes) {
+  if (weight_bytes <= 0) return 0;
+  return std::min(1.0, std::ceil(size_bytes / weight_bytes * 1e6) / 1e6);
+}
+
+}  // namespace
+
+Scenario load_scenario(const ScenarioInputs& in) {
+  Scenario s;
+  in.deployment.validate();
+  s.model = load_model(in.model);
+  s.hardware = load_hardware(in.hardware);
+  apply_hardware_overrides(s.hardware, in.hardware_overrides);
+  s.layer_template = load_layer_template(in.layer_template, s.model);
+  if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
+  s.cap_reading = parse_cap_reading(in.cap_reading);
+  s.plan = build_step_plan(s.model, in.deployment, s.hardware, s.layer_template,
+                           s.op_times.empty() ? nullptr : &s.op_times);
+  s.notes = s.plan.notes;
+
+  const LegacyMlpEnv legacy = read_legacy_env(in.env_assignments, in.use_process_env);
+  if (legacy.any() && in.additional_config) {
+    throw InputError("both --additional-config and the legacy VLLM_ASCEND_*PREFETCH* variables are set; "
+                     "vllm-ascend v0.13+ reads only weight_prefetch_config: give one of them");
+  }
+  if (legacy.any()) {
+    // Legacy MLP prefetch (PR #2816): byte sizes, 18 MiB by default, MLP only.
+    WeightPrefetchConfig c;
+    c.enabled = legacy.enable_prefetch_mlp;
+    c[RatioKey::kAttnQkv] = 0;
+    c[RatioKey::kAttnO] = 0;
+    c[RatioKey::kMoeGateUp] = 0;
+    auto weight = [&](const char* name) {
+      for (const auto& l : s.plan.linears) {
+        if (l.name == name) return l.weight_bytes();
+      }
+      return 0.0;
+    };
+    const double gate_up = legacy.gate_up_prefetch_bytes.value_or(s.hardware.prefetch_cap_bytes);
+    const double down = legacy.down_prefetch_bytes.value_or(s.hardware.prefetch_cap_bytes);
+    c[RatioKey::kMlpGateUp] = ratio_for_bytes(gate_up, weight("gate_up_proj"));
+    c[RatioKey::kMlpDown] = ratio_for_bytes(down, weight("down_proj"));
+    s.config = c;
+    s.config_origin = "legacy environment variables";
+    s.legacy_equivalent = c.to_additional_config();
+    if (!legacy.enable_prefetch_mlp) {
+      s.notes.push_back("VLLM_ASCEND_ENABLE_PREFETCH_MLP is not 1: the size variables alone enable nothing");
+    }
+    for (double size : {gate_up, down}) {
+      if (size > s.hardware.prefetch_cap_bytes) {
+        s.warnings.push_back(fmt::format("a legacy size of {:.0f} bytes exceeds the 18 MiB cap that weight_prefetch_config "
+                                         "applies on the MLP path: the new config cannot express it", size));
+      }
+    }
+    if (s.model.is_moe()) s.notes.push_back("the legacy variables drove the dense MLP path only; this is a MoE model");
+  } else if (in.additional_config) {
+    PrefetchConfigParse parsed = load_prefetch_config(*in.additional_config, in.lenient);
+    s.config = parsed.config;
+    s.warnings = parsed.warnings;
+    s.notes.insert(s.notes.end(), parsed.notes.begin(), parsed.notes.end());
+    s.config_origin = (*in.additional_config)[0] == '@' ? in.additional_config->substr(1) : "--additional-config";
+  } else {
+    s.config = WeightPrefetchConfig::defaults_enabled();
+    s.config_origin = "vllm-ascend defaults with {\"enabled\": true}";
+  }
+  return s;
+}
+
+}  // namespace pt

@@ -1,0 +1,50 @@
+#pragma once
+// Everything one run needs, read from the user's inputs: model, deployment, hardware, layer
+// template, weight_prefetch_config. Shared by simulate and tune-ratio.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/deployment.h"
+#include "config/prefetch_config.h"
+#include "hardware/hardware_profile.h"
+#include "model/model_config.h"
+#include "sim/layer_template.h"
+#include "sim/op_time_table.h"
+#include "sim/simulator.h"
+#include "sim/step_plan.h"
+
+namespace pt {
+
+struct ScenarioInputs {
+  std::string model = "Qwen3-32B";
+  std::string hardware = "a3-die";
+  std::vector<std::string> hardware_overrides;  // NAME=VALUE
+  Deployment deployment;
+  std::optional<std::string> additional_config;  // inline JSON or @FILE; none = {"enabled": true}
+  bool lenient = false;
+  std::vector<std::string> env_assignments;      // legacy variables, NAME=VALUE
+  bool use_process_env = true;
+  std::string cap_reading = "code";
+  std::string layer_template;                    // path, or empty for the bundled one
+  std::string op_times;                          // CSV path, or empty
+};
+
+struct Scenario {
+  ModelConfig model;
+  HardwareProfile hardware;
+  LayerTemplate layer_template;
+  OpTimeTable op_times;
+  StepPlan plan;
+  WeightPrefetchConfig config;
+  CapReading cap_reading = CapReading::kCode;
+  std::string config_origin;                     // where the config came from, for the report
+  std::vector<std::string> warnings;
+  std::vector<std::string> notes;
+  std::optional<std::string> legacy_equivalent;  // the new --additional-config for legacy env vars
+};
+
+// InputError on any bad input, naming it.
+Scenario load_scenario(const ScenarioInputs& inputs);
+
+}  // namespace pt

@@ -1,0 +1,399 @@
+#include "sim/step_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace pt {
+
+double PlannedOp::duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const {
+  const double hit = std::min(l2_bytes * touched_fraction, weight_bytes);
+  if (hit <= 0) return standalone_us;
+  const double bytes_per_us = hbm_GBps * 1e3;
+  if (measured) {
+    // A measured op keeps its duration less the HBM time the L2 hit saves.
+    const double saved = hit / bytes_per_us * (1.0 - 1.0 / l2_read_speedup);
+    return standalone_us - std::min(saved, std::max(0.0, standalone_us - overhead_us));
+  }
+  const double mem_us = ((hbm_bytes - hit) + hit / l2_read_speedup) / bytes_per_us;
+  return overhead_us + std::max(compute_us, mem_us);
+}
+
+namespace {
+
+double ceil_div(double a, double b) { return std::ceil(a / b - 1e-12); }
+
+std::map<std::string, double> shape_variables(const ModelConfig& m, const Deployment& d, const TokenPlan& tokens,
+                                              const HardwareProfile& hw, std::string& comm_method) {
+  std::map<std::string, double> v;
+  const double T = tokens.padded_tokens;
+  const double tp = d.tensor_parallel;
+  const double group = d.tensor_parallel * d.data_parallel;
+  v["T"] = T;
+  v["S"] = tokens.num_seqs;
+  v["C"] = d.context_len;
+  v["PREFILL"] = d.phase == Phase::kPrefill ? 1 : 0;
+  v["TP"] = tp;
+  v["DP"] = d.data_parallel;
+  v["EPG"] = group;
+  v["EP"] = d.expert_parallel ? 1 : 0;
+  v["A"] = 2;  // activations are bf16
+  v["H"] = m.hidden_size;
+  v["I"] = m.intermediate_size / tp;
+  v["NQ"] = m.num_attention_heads / tp;
+  v["NKV"] = std::max(1.0, m.num_key_value_heads / tp);
+  v["D"] = m.head_dim;
+  v["QKNORM"] = m.qk_norm ? 1 : 0;
+  v["V"] = m.vocab_size / tp;
+  // flashcomm1: dense models switch it on only above 1000 tokens, MoE models on every forward.
+  const bool fc1_active = d.flashcomm1 && tp > 1 && (m.is_moe() || T > 1000);
+  v["FC1"] = fc1_active ? 1 : 0;
+  v["TN"] = fc1_active ? ceil_div(T, tp) : T;
+  v["NTOT"] = T * d.data_parallel;
+  if (m.is_moe()) {
+    const double E = m.num_experts;
+    v["E"] = E;
+    v["K"] = m.num_experts_per_tok;
+    v["EL"] = d.expert_parallel ? std::ceil(E / group) : E;
+    v["MI"] = d.expert_parallel ? m.moe_intermediate_size : m.moe_intermediate_size / group;
+    v["SI"] = m.shared_expert_intermediate_size / (d.flashcomm1 ? 1.0 : tp);
+    // Tokens per rank at the gating top-k, after MoE prepare (model-shapes.md section 6.3).
+    const double max_capture = tokens.capture_sizes.empty() ? T : tokens.capture_sizes.back();
+    const double mc2_capacity = std::min(ceil_div(max_capture, tp), 512.0) * tp;
+    double tg = T * d.data_parallel;
+    if (!d.expert_parallel) {
+      comm_method = "ALLGATHER";
+    } else if (hw.family == "A3") {
+      if (T <= mc2_capacity) {
+        comm_method = "MC2";
+      } else {
+        comm_method = "ALLTOALL";
+      }
+      tg = ceil_div(T, tp);
+    } else {
+      if (group >= 16 && v["EL"] <= 24 && T <= mc2_capacity) {
+        comm_method = "MC2";
+        tg = ceil_div(T, tp);
+      } else {
+        comm_method = "ALLGATHER";
+      }
+    }
+    v["TG"] = tg;
+    v["MC2"] = comm_method == "MC2" ? 1 : 0;
+    v["ALLGATHER"] = comm_method == "ALLGATHER" ? 1 : 0;
+    // Token-expert pairs this rank computes: its share of all routed pairs under EP, all of them
+    // (on a slice of every expert) without.
+    v["PAIRS"] = d.expert_parallel ? v["NTOT"] * m.num_experts_per_tok / group : v["NTOT"] * m.num_experts_per_tok;
+  } else {
+    for (const char* name : {"E", "K", "EL", "MI", "SI", "TG", "MC2", "ALLGATHER", "PAIRS"}) v[name] = 0;
+  }
+  v["QL"] = m.q_lora_rank;
+  v["KVL"] = m.kv_lora_rank;
+  v["RD"] = m.qk_rope_head_dim;
+  v["ND"] = m.qk_nope_head_dim;
+  v["VD"] = m.v_head_dim;
+  v["LNK"] = m.linear_num_key_heads / tp;
+  v["LNV"] = m.linear_num_value_heads / tp;
+  v["LDK"] = m.linear_key_head_dim;
+  v["LDV"] = m.linear_value_head_dim;
+  v["LCONV"] = m.linear_conv_kernel_dim;
+  return v;
+}
+
+std::string default_core(const TemplateOp& op) {
+  if (!op.core.empty()) return op.core;
+  switch (op.kind) {
+    case OpKind::kVector:
+    case OpKind::kQuantize:
+    case OpKind::kMeasured: return "AI_VECTOR_CORE";
+    case OpKind::kCube:
+    case OpKind::kMatmul:
+    case OpKind::kGroupedMatmul: return "AI_CORE";
+    case OpKind::kCollective: return "HCCL";
+  }
+  return "AI_CORE";
+}
+
+class Planner {
+ public:
+  Planner(StepPlan& plan, const OpTimeTable* op_times) : plan_(plan), op_times_(op_times) {
+    for (size_t i = 0; i < plan.linears.size(); ++i) linear_index_[plan.linears[i].name] = static_cast<int>(i);
+  }
+
+  double eval(const Expression& e) const {
+    return e.evaluate([&](std::string_view name, double& value) {
+      auto it = plan_.variables.find(std::string(name));
+      if (it == plan_.variables.end()) return false;
+      value = it->second;
+      return true;
+    });
+  }
+
+  const Linear* linear(const std::string& name, const std::string& where) const {
+    auto it = linear_index_.find(name);
+    if (it == linear_index_.end()) {
+      std::string known;
+      for (const auto& l : plan_.linears) known += (known.empty() ? "" : ", ") + l.name;
+      throw InputError(fmt::format("{}: linear \"{}\" does not exist for model {} (it has: {})", where, name,
+                                   plan_.model.name, known));
+    }
+    return &plan_.linears[static_cast<size_t>(it->second)];
+  }
+
+  // nullopt when the op does not run in this deployment.
+  std::optional<PlannedOp> plan_op(const TemplateOp& t) const {
+    if (t.when && eval(*t.when) == 0) return std::nullopt;
+    const HardwareProfile& hw = plan_.hardware;
+    PlannedOp op;
+    op.name = t.name;
+    op.type = t.type;
+    op.kind = t.kind;
+    op.core = default_core(t);
+    op.overhead_us = hw.op_overhead_us;
+    op.cost_source = "roofline";
+    const double bytes_per_us = hw.hbm_GBps * 1e3;
+    auto nonneg = [&](double v, const char* what) {
+      if (v < 0) throw InputError(fmt::format("{}: {} evaluates to {} (negative)", t.where, what, v));
+      return v;
+    };
+    switch (t.kind) {
+      case OpKind::kVector: {
+        const double rate = (t.dtype == "fp32" ? hw.vector_TFLOPS_fp32 : hw.vector_TFLOPS_fp16) * 1e6 * hw.vector_efficiency;
+        op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
+        op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
+        break;
+      }
+      case OpKind::kCube: {
+        const double rate = (t.dtype == "int8" ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
+        op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
+        op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
+        break;
+      }
+      case OpKind::kQuantize: {
+        const Linear* l = linear(t.linear, t.where);
+        if (!l->int8_activation()) return std::nullopt;  // bf16 linears take no quantize
+        const bool dynamic = l->scheme != QuantScheme::kW8A8Static;
+        const double elements = nonneg(eval(*t.tokens), "tokens") * l->in_features;
+        if (t.type == t.name) op.type = dynamic ? "DynamicQuant" : "AscendQuantV2";
+        const double rate = hw.vector_TFLOPS_fp16 * 1e6 * hw.vector_efficiency;
+        op.compute_us = elements * (dynamic ? 4.0 : 2.0) / rate;  // dynamic adds a per-token max reduction
+        op.hbm_bytes = elements * 3.0;                             // read bf16, write int8
+        break;
+      }
+      case OpKind::kMatmul:
+      case OpKind::kGroupedMatmul: {
+        const Linear* l = linear(t.linear, t.where);
+        op.linear = linear_index_.at(t.linear);
+        const bool grouped = t.kind == OpKind::kGroupedMatmul;
+        const double rows = nonneg(eval(grouped ? *t.pairs : *t.tokens), grouped ? "pairs" : "tokens");
+        const double rate = (l->int8_activation() ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
+        op.compute_us = 2.0 * rows * l->out_features * l->in_features * (grouped ? 1.0 : l->count) / rate;
+        if (grouped) {
+          // Uniform routing: the chance an expert receives none of the routed picks.
+          const double picks = plan_.variables.at("NTOT") * plan_.variables.at("K");
+          op.touched_fraction = 1.0 - std::pow(1.0 - 1.0 / plan_.variables.at("E"), picks);
+        }
+        op.weight_bytes = l->weight_bytes() * op.touched_fraction;
+        const double act_in = l->int8_activation() ? 1.0 : 2.0;
+        op.hbm_bytes = op.weight_bytes + rows * l->in_features * act_in + rows * l->out_features * 2.0;
+        if (t.type == t.name) {
+          op.type = grouped ? "GroupedMatmul" : (l->int8_activation() ? "QuantBatchMatmulV3" : "MatMulV2");
+        }
+        break;
+      }
+      case OpKind::kCollective: {
+        const double n = eval(*t.group);
+        if (n <= 1) return std::nullopt;  // a one-rank group moves nothing
+        const double bytes = nonneg(eval(*t.bytes), "bytes");
+        const double factor = t.pattern == "all_reduce" ? 2.0 * (n - 1) / n : (n - 1) / n;
+        op.overhead_us = hw.comm_latency_us;
+        op.compute_us = factor * bytes / (hw.comm_GBps * 1e3);
+        op.hbm_bytes = 2.0 * bytes;
+        break;
+      }
+      case OpKind::kMeasured: {
+        op.measured = true;
+        op.cost_source = "template";
+        op.overhead_us = 0;
+        op.compute_us = t.duration_us;
+        op.hbm_bytes = nonneg(eval(*t.hbm_bytes), "hbm_bytes");
+        if (!t.linear.empty()) {
+          const Linear* l = linear(t.linear, t.where);
+          op.linear = linear_index_.at(t.linear);
+          op.weight_bytes = l->weight_bytes();
+        }
+        op.standalone_us = t.duration_us;
+        break;
+      }
+    }
+    if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.hbm_bytes / bytes_per_us);
+    if (op_times_) {
+      if (auto measured = op_times_->lookup(op.name, plan_.tokens.padded_tokens)) {
+        op.measured = true;
+        op.cost_source = "op table";
+        op.standalone_us = *measured;
+        op.overhead_us = std::min(op.overhead_us, *measured);
+        // A measured op demands its bytes over its measured time.
+        op.compute_us = *measured;
+      }
+    }
+    return op;
+  }
+
+  PlannedLayerType plan_type(const std::string& name, const std::vector<TemplateOp>& ops,
+                             const std::vector<TemplateSite>& sites) const {
+    PlannedLayerType type;
+    type.name = name;
+    std::map<std::string, int> op_index;
+    for (const auto& t : ops) {
+      if (auto op = plan_op(t)) {
+        op_index[op->name] = static_cast<int>(type.ops.size());
+        type.ops.push_back(std::move(*op));
+      }
+    }
+    const size_t n = type.ops.size();
+    type.forks_before.assign(n, {});
+    type.joins_after.assign(n, {});
+    type.targets.assign(n, {});
+    for (const auto& s : sites) {
+      if (s.layer_type != name) continue;
+      PlannedSite site;
+      site.site = s.site;
+      site.ratio_key = s.ratio_key;
+      site.fixed_ratio = s.fixed_ratio;
+      site.on_compute_stream = s.on_compute_stream;
+      site.description = s.description;
+      site.linear_name = s.linear;
+      const Linear* l = linear(s.linear, s.where);
+      site.linear = linear_index_.at(s.linear);
+      site.weight_bytes = l->weight_bytes();
+      if (s.cap == "mlp") site.code_cap_bytes = plan_.hardware.prefetch_cap_bytes;
+      if (s.cap == "mla_o_proj") site.code_cap_bytes = plan_.hardware.mla_o_proj_cap_bytes;
+      site.gate_reason = gate_reason(s, *l);
+      site.gated_on = site.gate_reason.empty();
+      auto fork = op_index.find(s.fork_op), target = op_index.find(s.target);
+      auto join = s.on_compute_stream ? op_index.end() : op_index.find(s.join_op);
+      std::string missing;
+      if (fork == op_index.end()) missing = s.fork_op;
+      else if (target == op_index.end()) missing = s.target;
+      else if (!s.on_compute_stream && join == op_index.end()) missing = s.join_op;
+      if (site.gated_on && !missing.empty()) {
+        site.gated_on = false;
+        site.gate_reason = fmt::format("op \"{}\" does not run in this deployment", missing);
+      }
+      if (site.gated_on) {
+        // fork_op: the op before which the prefetch is issued; join_op: the op after which the
+        // compute stream waits.
+        site.fork_op = fork->second + (s.fork_after ? 1 : 0);
+        site.target_op = target->second;
+        site.join_op = s.on_compute_stream ? site.fork_op : join->second - (s.join_before ? 1 : 0);
+        if (!s.on_compute_stream && site.join_op < site.fork_op) {
+          site.gated_on = false;
+          site.gate_reason = "no op between fork and join in this deployment";
+        }
+      }
+      if (site.gated_on) {
+        if (type.ops[static_cast<size_t>(site.target_op)].linear != site.linear) {
+          throw InputError(fmt::format("{}: target op \"{}\" does not read linear \"{}\"", s.where, s.target, s.linear));
+        }
+        const int idx = static_cast<int>(type.sites.size());
+        type.forks_before[static_cast<size_t>(site.fork_op)].push_back(idx);
+        if (!s.on_compute_stream) type.joins_after[static_cast<size_t>(site.join_op)].push_back(idx);
+        type.targets[static_cast<size_t>(site.target_op)].push_back(idx);
+      }
+      type.sites.push_back(std::move(site));
+    }
+    return type;
+  }
+
+ private:
+  std::string gate_reason(const TemplateSite& s, const Linear& l) const {
+    const auto& g = s.gates;
+    const ModelConfig& m = plan_.model;
+    if (g.model_kind) {
+      if (*g.model_kind == "dense" && m.is_moe()) {
+        return "MoE model: vllm-ascend runs the MLP prefetch only for dense models (is_moe_model)";
+      }
+      if (*g.model_kind == "moe" && !m.is_moe()) return "dense model: MoE prefetch needs routed experts";
+    }
+    if (g.linear_class && *g.linear_class != linear_class_name(l.linear_class)) {
+      return fmt::format("{} is a {}, this path takes {}", l.name, linear_class_name(l.linear_class), *g.linear_class);
+    }
+    if (g.linear_quant && *g.linear_quant != quant_scheme_name(l.scheme)) {
+      return fmt::format("{} is {}: this path runs only for {} linears", l.name, quant_scheme_name(l.scheme), *g.linear_quant);
+    }
+    if (g.linear_quant_not && *g.linear_quant_not == quant_scheme_name(l.scheme)) {
+      return fmt::format("{} is {}: vllm-ascend skips this prefetch (the attn path covers it)", l.name,
+                         quant_scheme_name(l.scheme));
+    }
+    if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) {
+      return "o_proj runs no Ascend custom row op (no flashcomm1 / sequence parallel), so the MLP gate_up prefetch "
+             "never fires";
+    }
+    if (g.step_tokens_below && !(plan_.tokens.padded_tokens < *g.step_tokens_below)) {
+      return fmt::format("token gate: {} tokens per step (padded) is not below {}", plan_.tokens.padded_tokens,
+                         *g.step_tokens_below);
+    }
+    if (g.gate_tokens_at_least) {
+      const double tg = plan_.variables.at("TG");
+      if (!(tg >= *g.gate_tokens_at_least)) {
+        return fmt::format("token gate: {} tokens per rank at MoE gating ({}) is below {}", tg, plan_.moe_comm_method,
+                           *g.gate_tokens_at_least);
+      }
+    }
+    return "";
+  }
+
+  StepPlan& plan_;
+  const OpTimeTable* op_times_;
+  std::map<std::string, int> linear_index_;
+};
+
+}  // namespace
+
+StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
+                         const LayerTemplate& layer_template, const OpTimeTable* op_times) {
+  deployment.validate();
+  StepPlan plan;
+  plan.model = model;
+  plan.deployment = deployment;
+  plan.hardware = hardware;
+  plan.tokens = plan_tokens(deployment);
+  plan.template_name = layer_template.name;
+  for (auto& [name, l] : per_rank_linears(model, deployment)) plan.linears.push_back(l);
+  plan.variables = shape_variables(model, deployment, plan.tokens, hardware, plan.moe_comm_method);
+  if (model.is_moe() && deployment.expert_parallel &&
+      model.num_experts % moe_group_size(deployment) != 0) {
+    plan.notes.push_back(fmt::format("{} experts do not divide over {} ranks: local experts rounded up",
+                                     model.num_experts, moe_group_size(deployment)));
+  }
+
+  Planner planner(plan, op_times);
+  std::vector<std::string> sequence;
+  if (!layer_template.layer_sequence.empty()) {
+    for (const auto& [type, count] : layer_template.layer_sequence) {
+      for (int i = 0; i < count; ++i) sequence.push_back(type);
+    }
+  } else {
+    for (int i = 0; i < model.num_hidden_layers; ++i) sequence.push_back(default_layer_type(model, i));
+  }
+  std::map<std::string, int> type_index;
+  for (const auto& name : sequence) {
+    if (type_index.count(name)) continue;
+    auto it = layer_template.layer_types.find(name);
+    if (it == layer_template.layer_types.end()) {
+      throw InputError(fmt::format("{}: no layer type \"{}\", which model {} ({}) needs", layer_template.source, name,
+                                   model.name, model.hf_architecture));
+    }
+    type_index[name] = static_cast<int>(plan.layer_types.size());
+    plan.layer_types.push_back(planner.plan_type(name, it->second, layer_template.sites));
+  }
+  for (const auto& name : sequence) plan.layer_sequence.push_back(type_index.at(name));
+  plan.step_ops = planner.plan_type("step", layer_template.step_ops, {});
+  return plan;
+}
+
+}  // namespace pt

@@ -1,0 +1,81 @@
+#pragma once
+// A layer template instantiated for one model, deployment and hardware: every op costed to
+// plain numbers and every site's gate decided, so the simulation loop only does arithmetic.
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/deployment.h"
+#include "config/prefetch_config.h"
+#include "hardware/hardware_profile.h"
+#include "model/linear_shapes.h"
+#include "model/model_config.h"
+#include "sim/layer_template.h"
+#include "sim/op_time_table.h"
+
+namespace pt {
+
+struct PlannedOp {
+  std::string name;
+  std::string type;
+  std::string core;        // Accelerator Core column: AI_CORE, AI_VECTOR_CORE, HCCL ...
+  OpKind kind = OpKind::kVector;
+  double overhead_us = 0;  // fixed part, unaffected by bandwidth
+  double compute_us = 0;   // cube/vector/communication time at full rate
+  double hbm_bytes = 0;    // HBM bytes moved with nothing in L2 (weights included)
+  double weight_bytes = 0; // weight bytes this op reads (touched experts only)
+  double touched_fraction = 1;  // grouped matmul: expected fraction of local experts used
+  int linear = -1;         // index into StepPlan::linears, for L2 hits
+  bool measured = false;   // duration taken from the user (template or op table), not a roofline
+  double standalone_us = 0;     // alone on the chip, nothing in L2
+  std::string cost_source;      // "roofline", "template", "op table"
+
+  // Duration alone on the chip when `l2_bytes` of its weight already sit in L2.
+  double duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const;
+};
+
+struct PlannedSite {
+  std::string site;
+  std::optional<RatioKey> ratio_key;
+  double fixed_ratio = 1;
+  int fork_op = 0, join_op = 0, target_op = 0;  // indices into the layer type's ops
+  int linear = -1;
+  std::string linear_name;
+  double weight_bytes = 0;
+  double code_cap_bytes = std::numeric_limits<double>::infinity();  // cap the code applies
+  bool on_compute_stream = false;
+  bool gated_on = true;      // model, quantization, token gates all pass
+  std::string gate_reason;   // why it does not fire (or "" when it does)
+  std::string description;
+};
+
+struct PlannedLayerType {
+  std::string name;
+  std::vector<PlannedOp> ops;
+  std::vector<PlannedSite> sites;
+  // Per op: which sites fork before it / join after it / target it (indices into sites).
+  std::vector<std::vector<int>> forks_before, joins_after, targets;
+};
+
+struct StepPlan {
+  ModelConfig model;
+  Deployment deployment;
+  HardwareProfile hardware;
+  TokenPlan tokens;
+  std::string template_name;
+  std::vector<Linear> linears;
+  std::map<std::string, double> variables;  // T, TN, TG, H ... as evaluated
+  std::string moe_comm_method;               // ALLGATHER, MC2, ALLTOALL ("" for dense)
+  std::vector<PlannedLayerType> layer_types;
+  std::vector<int> layer_sequence;           // layer type index of each decoder layer
+  PlannedLayerType step_ops;                 // once per step, no sites
+  std::vector<std::string> notes;
+};
+
+// InputError for a template that names an unknown linear or variable, or lacks a layer type.
+StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
+                         const LayerTemplate& layer_template, const OpTimeTable* op_times = nullptr);
+
+}  // namespace pt
