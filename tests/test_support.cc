@@ -68,4 +68,40 @@ CliResult run_cli(const std::string& args) {
   return r;
 }
 
+std::string write_file(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+std::string round_hardware_json() {
+  return R"({
+  "schema": "prefetch-tuner/hardware/1",
+  "name": "round",
+  "description": "round numbers for closed-form tests",
+  "family": "A3",
+  "parameters": {
+    "cube_TFLOPS_bf16": {"value": 100, "source": "test"},
+    "cube_TOPS_int8": {"value": 200, "source": "test"},
+    "vector_TFLOPS_fp16": {"value": 10, "source": "test"},
+    "vector_TFLOPS_fp32": {"value": 5, "source": "test"},
+    "matmul_efficiency": {"value": 1, "source": "test"},
+    "vector_efficiency": {"value": 1, "source": "test"},
+    "hbm_GBps": {"value": 1000, "source": "test"},
+    "l2_size_bytes": {"value": 1000000000, "source": "test"},
+    "l2_GBps": {"value": 4000, "source": "test"},
+    "l2_read_speedup": {"value": 2, "source": "test"},
+    "cmo_GBps": {"value": 500, "source": "test"},
+    "cmo_qos_weight": {"value": 1, "source": "test"},
+    "cmo_setup_us": {"value": 0, "source": "test"},
+    "op_overhead_us": {"value": 0, "source": "test"},
+    "fork_us": {"value": 0, "source": "test"},
+    "join_us": {"value": 0, "source": "test"},
+    "comm_GBps": {"value": 100, "source": "test"},
+    "comm_latency_us": {"value": 0, "source": "test"},
+    "prefetch_cap_bytes": {"value": 18874368, "source": "test", "estimate": false},
+    "mla_o_proj_cap_bytes": {"value": 16777216, "source": "test", "estimate": true}
+  }
+})";
+}
+
 }  // namespace pt::test

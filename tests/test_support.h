@@ -2,7 +2,32 @@
 // Helpers shared by the tests: paths into the source tree, golden-file comparison, running the CLI.
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "util/error.h"
+
 namespace pt::test {
+
+// Message of the pt::InputError that `f` throws; adds a failure (and returns "") when it throws
+// nothing or something else.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected an InputError, got another exception: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "expected an InputError, nothing was thrown";
+  return "";
+}
+
+// True when `haystack` contains `needle` (for EXPECT_PRED2, which prints both on failure).
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 std::string source_path(const std::string& relative);  // PT_SOURCE_DIR / relative
 std::string read_file(const std::string& path);
@@ -20,5 +45,14 @@ struct CliResult {
 };
 // Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller).
 CliResult run_cli(const std::string& args);
+
+// Writes `content` to `path` (binary), creating nothing else; returns `path`.
+std::string write_file(const std::string& path, const std::string& content);
+
+// A complete hardware profile (schema prefetch-tuner/hardware/1) with round numbers, so simulator
+// results can be computed by hand: hbm 1000 GB/s (1e6 B/us), cmo 500 GB/s (5e5 B/us), qos weight 1,
+// L2 read speed-up 2, L2 1e9 B, every fixed cost (setup, overhead, fork, join, comm latency) 0,
+// efficiencies 1, caps 18 MiB / 16 MiB.
+std::string round_hardware_json();
 
 }  // namespace pt::test

@@ -94,16 +94,17 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
     events.push_back({{"name", l.name}, {"ph", "X"}, {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us},
                       {"dur", e.duration_us}, {"args", args}});
     const auto key = std::make_pair(e.layer, e.site);
-    // Flow points sit inside their slices so viewers bind them ("bp": "e" on the finishing end).
+    // Flow points sit at the middle of their slices, so viewers bind each to its enclosing slice
+    // whatever order they sort equal timestamps in ("bp": "e" on the finishing end).
     if (e.kind == EventKind::kEventRecord) {
       const int id = ++flow_id;
       fork_flow[key] = id;
       events.push_back({{"name", "fork"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid}, {"tid", e.stream},
-                        {"ts", e.start_us}});
+                        {"ts", e.start_us + e.duration_us / 2}});
     } else if (e.kind == EventKind::kCmo && e.stream == kPrefetchStreamId) {
       if (auto it = fork_flow.find(key); it != fork_flow.end()) {
         events.push_back({{"name", "fork"}, {"cat", "prefetch"}, {"ph", "f"}, {"bp", "e"}, {"id", it->second},
-                          {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us}});
+                          {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us + e.duration_us / 2}});
         fork_flow.erase(it);
       }
       cmo_slice[key] = {e.start_us, e.duration_us};
@@ -112,9 +113,9 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
         const int id = ++flow_id;
         const auto [start, dur] = it->second;
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid},
-                          {"tid", kPrefetchStreamId}, {"ts", start + dur * 0.999}});
+                          {"tid", kPrefetchStreamId}, {"ts", start + dur / 2}});
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "f"}, {"bp", "e"}, {"id", id}, {"pid", kPid},
-                          {"tid", e.stream}, {"ts", e.start_us + e.duration_us * 0.999}});
+                          {"tid", e.stream}, {"ts", e.start_us + e.duration_us / 2}});
         cmo_slice.erase(it);
       }
     }

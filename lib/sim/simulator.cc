@@ -185,6 +185,9 @@ class Engine {
     r.step_time_us = step_time;
     r.step_ops_us = step_ops_us_;
     r.layer_time_us = std::move(layer_time_);
+    // CMO tasks are recorded when they finish; order everything by start time, as a profiler lists it.
+    std::stable_sort(timeline_.begin(), timeline_.end(),
+                     [](const TimelineEvent& a, const TimelineEvent& b) { return a.start_us < b.start_us; });
     r.timeline = std::move(timeline_);
     r.l2_samples = std::move(l2_samples_);
     r.peak_l2_bytes = peak_l2_;
@@ -335,7 +338,7 @@ class Engine {
     e.duration_us = dur;
     e.bytes = bytes;
     e.hbm_bytes = bytes;
-    e.standalone_us = hw_.cmo_setup_us + bytes / cmo_bytes_per_us_;
+    e.standalone_us = bytes / cmo_bytes_per_us_;  // the transfer alone, setup excluded as in the slice
     timeline_.push_back(e);
   }
 
