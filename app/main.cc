@@ -11,6 +11,7 @@ namespace pt::app {
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> table = {
       simulate_subcommand(),
+      tune_ratio_subcommand(),
   };
   return table;
 }

@@ -6,7 +6,7 @@
 
 namespace pt::app {
 
-void ScenarioOptions::add_to(CLI::App& app) {
+void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   Deployment& d = inputs.deployment;
   app.add_option("--model", inputs.model,
                  "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
@@ -20,7 +20,12 @@ void ScenarioOptions::add_to(CLI::App& app) {
   app.add_flag("--enable-expert-parallel", d.expert_parallel, "experts split over TP x DP ranks (EP)");
   app.add_option("--quantization,-q", quantization, "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8")
       ->capture_default_str();
-  app.add_option("--num-tokens", num_tokens, "tokens scheduled in one step on this DP rank (default: --max-num-seqs x (1 + spec), else 72)");
+  if (token_list) {
+    app.add_option("--num-tokens", num_tokens_list, "token counts of the workload, comma-separated (e.g. 8,16,32,72)")
+        ->delimiter(',');
+  } else {
+    app.add_option("--num-tokens", num_tokens, "tokens scheduled in one step on this DP rank (default: --max-num-seqs x (1 + spec), else 72)");
+  }
   app.add_option("--max-num-seqs", max_num_seqs, "vLLM --max-num-seqs: sets the capture sizes a step is padded to");
   app.add_option("--num-speculative-tokens", d.num_speculative_tokens, "draft tokens per request (MTP / EAGLE)")
       ->capture_default_str();

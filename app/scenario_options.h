@@ -18,7 +18,9 @@ struct ScenarioOptions {
   std::string additional_config;
   bool eager = false;
 
-  void add_to(CLI::App& app);
+  // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
+  void add_to(CLI::App& app, bool token_list = false);
+  std::vector<int> num_tokens_list;
   // Applies the parsed flags to `inputs` and loads everything; InputError on bad input.
   Scenario load();
 };

@@ -18,5 +18,6 @@ struct Subcommand {
 const std::vector<Subcommand>& subcommands();
 
 Subcommand simulate_subcommand();
+Subcommand tune_ratio_subcommand();
 
 }  // namespace pt::app

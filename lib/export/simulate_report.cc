@@ -91,6 +91,34 @@ nlohmann::json site_json(const SiteSummary& s) {
   return j;
 }
 
+std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>& sites) {
+  std::string out;
+  TextTable active({"site", "layers", "ratio", "weight MiB", "issued MiB", "limit", "window ops", "window us", "CMO us",
+                    "overlap %", "stall us", "saved us", "vec slow us"});
+  std::vector<const SiteSummary*> off;
+  for (const auto& s : sites) {
+    if (!s.active) {
+      off.push_back(&s);
+      continue;
+    }
+    std::string window = s.on_compute_stream ? "(in compute stream)" : fmt::format("{}", fmt::join(s.window_ops, "+"));
+    const bool multi_type = plan.layer_types.size() > 1;
+    active.add_row({multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site, std::to_string(s.layers),
+                    fmt::format("{:.2f}", s.ratio), fmt_mib(s.weight_bytes), fmt_mib(s.issued_bytes), s.limit, window,
+                    fmt_us(s.window_us), fmt_us(s.prefetch_us), fmt::format("{:.0f}", s.overlap_pct), fmt_us(s.stall_us),
+                    fmt_us(s.matmul_saved_us), fmt_us(s.vector_slowdown_us)});
+  }
+  out += active.render("  ");
+  if (!off.empty()) {
+    out += "\nsites that do not fire\n";
+    for (const auto* s : off) {
+      out += fmt::format("  {:<24} {}\n", plan.layer_types.size() > 1 ? fmt::format("{} [{}]", s->site, s->layer_type) : s->site,
+                         s->reason);
+    }
+  }
+  return out;
+}
+
 std::string simulate_text(const SimulateReport& r) {
   const Scenario& sc = *r.scenario;
   const StepPlan& plan = sc.plan;
@@ -104,30 +132,8 @@ std::string simulate_text(const SimulateReport& r) {
   if (sc.legacy_equivalent) out += fmt::format("legacy    equivalent new config: --additional-config '{}'\n", *sc.legacy_equivalent);
   out += "\n";
 
-  TextTable active({"site", "layers", "ratio", "weight MiB", "issued MiB", "limit", "window ops", "window us", "CMO us",
-                    "overlap %", "stall us", "saved us", "vec slow us"});
-  std::vector<const SiteSummary*> off;
-  for (const auto& s : r.with_config.sites) {
-    if (!s.active) {
-      off.push_back(&s);
-      continue;
-    }
-    std::string window = s.on_compute_stream ? "(in compute stream)" : fmt::format("{}", fmt::join(s.window_ops, "+"));
-    const bool multi_type = plan.layer_types.size() > 1;
-    active.add_row({multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site, std::to_string(s.layers),
-                    fmt::format("{:.2f}", s.ratio), fmt_mib(s.weight_bytes), fmt_mib(s.issued_bytes), s.limit, window,
-                    fmt_us(s.window_us), fmt_us(s.prefetch_us), fmt::format("{:.0f}", s.overlap_pct), fmt_us(s.stall_us),
-                    fmt_us(s.matmul_saved_us), fmt_us(s.vector_slowdown_us)});
-  }
   out += "prefetch sites (per layer; us = microseconds, MiB = 2^20 bytes)\n";
-  out += active.render("  ");
-  if (!off.empty()) {
-    out += "\nsites that do not fire\n";
-    for (const auto* s : off) {
-      out += fmt::format("  {:<24} {}\n", plan.layer_types.size() > 1 ? fmt::format("{} [{}]", s->site, s->layer_type) : s->site,
-                         s->reason);
-    }
-  }
+  out += site_table_text(plan, r.with_config.sites);
   out += "\n";
   const double diff = r.difference_pct();
   out += fmt::format("step time  {:.1f} us with this config\n", r.with_config.step_time_us);

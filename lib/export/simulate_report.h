@@ -25,5 +25,7 @@ nlohmann::json simulate_json(const SimulateReport& report);
 std::string describe_deployment(const StepPlan& plan);
 nlohmann::json deployment_json(const StepPlan& plan);
 nlohmann::json site_json(const SiteSummary& site);
+// The per-site table and the list of sites that do not fire.
+std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>& sites);
 
 }  // namespace pt

@@ -95,7 +95,10 @@ class Engine {
     }
   }
 
-  double run_layer(const PlannedLayerType& type, int type_index, int layer, double t) {
+  // Runs ops [begin, end) of a layer from time t. Every site forks, joins and feeds its target
+  // inside one layer, so the streams are idle and L2 holds no prefetch at a layer boundary.
+  double run_layer(const PlannedLayerType& type, int type_index, int layer, double t, size_t begin = 0,
+                   size_t end = static_cast<size_t>(-1)) {
     const auto& ops = type.ops;
     const size_t n_sites = type.sites.size();
     current_type_ = type_index;
@@ -110,7 +113,8 @@ class Engine {
     }
     queue_.clear();
     head_ = 0;
-    for (size_t i = 0; i < ops.size(); ++i) {
+    end = std::min(end, ops.size());
+    for (size_t i = begin; i < end; ++i) {
       const PlannedOp& op = ops[i];
       if (n_sites) {
         for (int s : type.forks_before[i]) {
@@ -163,6 +167,24 @@ class Engine {
     }
     if (summaries_ && type_index >= 0) accumulate(type, type_index);
     return t;
+  }
+
+  // Step time with each layer type simulated once: layers of one type start from the same idle
+  // state and so take the same time.
+  double run_step_by_type() {
+    std::vector<double> type_time(plan_.layer_types.size(), -1.0);
+    double t = 0;
+    for (int ti : plan_.layer_sequence) {
+      double& lt = type_time[static_cast<size_t>(ti)];
+      if (lt < 0) lt = run_layer(plan_.layer_types[static_cast<size_t>(ti)], ti, 0, 0.0);
+      t += lt;
+    }
+    return t + run_layer(plan_.step_ops, -1, -1, 0.0);
+  }
+
+  double run_segment(int type_index, size_t begin, size_t end) {
+    const PlannedLayerType& type = type_index >= 0 ? plan_.layer_types[static_cast<size_t>(type_index)] : plan_.step_ops;
+    return run_layer(type, type_index, 0, 0.0, begin, end);
   }
 
   double run_step() {
@@ -466,7 +488,13 @@ StepResult simulate_step(const StepPlan& plan, const WeightPrefetchConfig& confi
 
 double simulate_step_time(const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading) {
   Engine engine(plan, config, cap_reading, false, false);
-  return engine.run_step();
+  return engine.run_step_by_type();
+}
+
+double simulate_segment_time(const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading,
+                             int layer_type, size_t begin_op, size_t end_op) {
+  Engine engine(plan, config, cap_reading, false, false);
+  return engine.run_segment(layer_type, begin_op, end_op);
 }
 
 }  // namespace pt

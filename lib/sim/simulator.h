@@ -86,8 +86,15 @@ struct SimOptions {
 
 StepResult simulate_step(const StepPlan& plan, const WeightPrefetchConfig& config, const SimOptions& options);
 
-// Step time only: same engine, no summaries or timeline (the search's inner loop).
+// Step time only: same engine, no summaries or timeline. Each layer type is simulated once and
+// counted once per layer of that type; layers start from idle streams and empty L2, so this
+// equals simulate_step(...).step_time_us.
 double simulate_step_time(const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading);
+
+// Time of ops [begin_op, end_op) of one layer type (-1: the step ops) run from idle streams. A
+// range no site crosses is independent of the rest of the layer (the search's building block).
+double simulate_segment_time(const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading,
+                             int layer_type, size_t begin_op, size_t end_op);
 
 // Bytes a site asks for and gets before L2 space is considered, and what set the amount.
 struct IssuePlan {

@@ -1,0 +1,141 @@
+// `tune-ratio`: the prefetch_ratio values that give the shortest step (or the most overlap with no
+// stall) over a workload, ready to paste into vllm-ascend.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "export/svg_plot.h"
+#include "export/tune_report.h"
+#include "scenario_options.h"
+#include "search/ratio_search.h"
+#include "search/workload.h"
+#include "subcommand.h"
+#include "util/error.h"
+#include "util/file_io.h"
+
+namespace pt::app {
+
+namespace {
+
+struct TuneOptionsCli {
+  ScenarioOptions scenario;
+  OutputOptions output;
+  std::vector<double> weights;
+  std::string workload_path;
+  std::string objective = "latency";
+  std::string search = "decomposed";
+  double step = 0.01;
+  double tolerance_us = 0.5;
+  double near_optimal_pct = 0.5;
+  double disable_threshold_pct = 1.0;
+  std::string plot_path;
+  std::string config_out_path;
+  std::string out_path;
+};
+
+std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
+  const Deployment& d = o.scenario.inputs.deployment;
+  if (!o.workload_path.empty()) {
+    if (!o.scenario.num_tokens_list.empty() || !o.weights.empty()) {
+      throw InputError("give the workload either as --workload FILE or as --num-tokens/--weights, not both");
+    }
+    return load_workload_csv(o.workload_path);
+  }
+  if (!o.scenario.num_tokens_list.empty()) return workload_from_lists(o.scenario.num_tokens_list, o.weights);
+  if (!o.weights.empty()) throw InputError("--weights needs --num-tokens: one weight per token count");
+  if (o.scenario.max_num_seqs) {
+    Deployment with = d;
+    with.max_num_seqs = o.scenario.max_num_seqs;
+    return workload_from_capture_sizes(with);
+  }
+  return {{72, 1.0}};  // the embedded default scenario
+}
+
+int run(TuneOptionsCli& o) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<WorkloadPoint> workload = resolve_workload(o);
+  TuneOptions options;
+  options.objective = parse_objective(o.objective);
+  options.method = parse_search_method(o.search);
+  options.step = o.step;
+  options.stall_tolerance_us = o.tolerance_us;
+  options.near_optimal_pct = o.near_optimal_pct;
+  options.disable_threshold_pct = o.disable_threshold_pct;
+  if (!(o.disable_threshold_pct >= 0)) throw InputError("--disable-threshold: expected a percentage >= 0");
+  if (isatty(STDERR_FILENO) && options.method == SearchMethod::kGrid) {
+    options.progress = [](double f) { std::fprintf(stderr, "\rgrid search %5.1f %%", 100.0 * f); };
+  }
+
+  o.scenario.num_tokens = workload.front().num_tokens;
+  Scenario scenario = o.scenario.load();
+  std::vector<StepPlan> plans;
+  plans.reserve(workload.size());
+  for (const auto& p : workload) {
+    Deployment d = scenario.plan.deployment;
+    d.num_tokens = p.num_tokens;
+    plans.push_back(build_step_plan(scenario.model, d, scenario.hardware, scenario.layer_template,
+                                    scenario.op_times.empty() ? nullptr : &scenario.op_times));
+  }
+  TuneReport report;
+  report.scenario = &scenario;
+  report.workload = workload;
+  std::vector<double> weights;
+  for (const auto& p : plans) report.plans.push_back(&p);
+  for (const auto& p : workload) weights.push_back(p.weight);
+  report.result = tune_ratios(report.plans, weights, scenario.cap_reading, options);
+  if (options.progress) std::fprintf(stderr, "\r%30s\r", "");
+  report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  // Render everything, then write: a failure leaves no partial set of outputs.
+  const std::string main_output = o.output.format == "json" ? tune_json(report).dump(2) + "\n" : tune_text(report);
+  std::string svg, config;
+  if (!o.plot_path.empty()) {
+    svg = tune_plot_svg(report.result, fmt::format("tune-ratio: {} on {}, {} (step {:g})", scenario.model.name,
+                                                   scenario.hardware.name,
+                                                   report.result.objective == TuneObjective::kLatency ? "latency" : "overlap",
+                                                   report.result.step));
+  }
+  if (!o.config_out_path.empty()) {
+    config = nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}}.dump(2) + "\n";
+  }
+  if (!o.plot_path.empty()) write_file_atomically(o.plot_path, svg);
+  if (!o.config_out_path.empty()) write_file_atomically(o.config_out_path, config);
+  emit(main_output, o.out_path);
+  return 0;
+}
+
+}  // namespace
+
+Subcommand tune_ratio_subcommand() {
+  return {"tune-ratio", "find the prefetch ratios with the shortest step (or the most overlap), ready to paste",
+          [](CLI::App& sub) -> std::function<int()> {
+            auto o = std::make_shared<TuneOptionsCli>();
+            o->scenario.add_to(sub, /*token_list=*/true);
+            o->output.add_format(sub);
+            sub.add_option("--weights", o->weights, "weight of each --num-tokens entry, comma-separated (default: equal)")
+                ->delimiter(',');
+            sub.add_option("--workload", o->workload_path, "CSV of the workload: num_tokens,weight");
+            sub.add_option("--objective", o->objective, "latency (shortest step) or overlap (largest prefetch with no stall)")
+                ->capture_default_str();
+            sub.add_option("--search", o->search, "decomposed (default, exact) or grid (every combination; ground truth)")
+                ->capture_default_str();
+            sub.add_option("--step", o->step, "ratio resolution")->capture_default_str();
+            sub.add_option("--tolerance", o->tolerance_us, "overlap objective: stall allowed per prefetch, in us")
+                ->capture_default_str();
+            sub.add_option("--near-optimal-pct", o->near_optimal_pct, "report ratios within this % of the best step time")
+                ->capture_default_str();
+            sub.add_option("--disable-threshold", o->disable_threshold_pct,
+                           "advise disabling prefetch when the gain over disabled is below this %")
+                ->capture_default_str();
+            sub.add_option("--plot", o->plot_path, "write an SVG: step time against each ratio, heat map for two keys");
+            sub.add_option("--out", o->config_out_path, "write the tuned config to a file for --additional-config @FILE");
+            sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            return [o] { return run(*o); };
+          }};
+}
+
+}  // namespace pt::app

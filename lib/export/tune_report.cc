@@ -1,0 +1,159 @@
+#include "export/tune_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "export/simulate_report.h"
+#include "export/text_table.h"
+
+namespace pt {
+
+std::string TuneReport::recommended_additional_config() const {
+  WeightPrefetchConfig c = result.best;
+  if (result.recommend_disable) c.enabled = false;
+  return c.to_additional_config();
+}
+
+namespace {
+
+std::string method_text(const TuneResult& r) {
+  if (r.objective == TuneObjective::kOverlap) {
+    return "overlap objective: per key, the largest ratio whose prefetches all end within the stall tolerance";
+  }
+  return r.method == SearchMethod::kGrid ? "exhaustive grid over every tuned key"
+                                         : "decomposed exhaustive search (every group of keys that share a segment, exhaustively)";
+}
+
+nlohmann::json ratios_json(const TuneResult& r, const WeightPrefetchConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& t : r.tuned) j[ratio_key_name(t.key)] = c[t.key];
+  return j;
+}
+
+size_t heaviest(const std::vector<WorkloadPoint>& w) {
+  size_t best = 0;
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i].weight > w[best].weight || (w[i].weight == w[best].weight && w[i].num_tokens > w[best].num_tokens)) best = i;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string tune_text(const TuneReport& rep) {
+  const TuneResult& r = rep.result;
+  const Scenario& sc = *rep.scenario;
+  std::string out = fmt::format("--additional-config '{}'\n\n", rep.recommended_additional_config());
+  std::vector<std::string> points;
+  for (const auto& p : rep.workload) points.push_back(fmt::format("{} tokens x{:g}", p.num_tokens, p.weight));
+  out += fmt::format("model       {} on {} ({}), caps: {} reading\n", sc.model.name, sc.hardware.name, sc.hardware.family,
+                     cap_reading_name(sc.cap_reading));
+  out += fmt::format("serving     {}\n", describe_deployment(*rep.plans[heaviest(rep.workload)]));
+  out += fmt::format("workload    {}\n", fmt::join(points, ", "));
+  out += fmt::format("search      {} at step {:g}: {} configurations compared, {} segment simulations, {:.1f} ms\n",
+                     method_text(r), r.step, r.grid_points, r.segment_simulations, rep.elapsed_ms);
+  out += fmt::format("advice      {}\n\n", r.recommendation);
+  out += fmt::format("step time (weighted mean over the workload)\n");
+  out += fmt::format("  tuned config              {:10.1f} us\n", r.step_time_us);
+  out += fmt::format("  vllm-ascend defaults      {:10.1f} us\n", r.default_step_time_us);
+  out += fmt::format("  prefetch disabled         {:10.1f} us\n", r.baseline_step_time_us);
+  out += fmt::format("  gain                      {:+10.2f} % over disabled, {:+.2f} % over defaults\n\n", r.gain_pct,
+                     100.0 * (r.default_step_time_us - r.step_time_us) / r.default_step_time_us);
+
+  const size_t h = heaviest(rep.workload);
+  SimOptions options;
+  options.cap_reading = sc.cap_reading;
+  const StepResult at = simulate_step(*rep.plans[h], r.best, options);
+  out += fmt::format("sites at the tuned config, {} tokens (the heaviest weight)\n", rep.workload[h].num_tokens);
+  out += site_table_text(*rep.plans[h], at.sites);
+  out += "\n";
+
+  std::vector<std::string> header{"tokens", "weight"};
+  for (const auto& t : r.tuned) header.push_back(std::string("best ") + ratio_key_name(t.key));
+  for (const char* c : {"best us", "tuned us", "defaults us", "disabled us"}) header.emplace_back(c);
+  TextTable per(header);
+  for (const auto& p : r.per_tokens) {
+    std::vector<std::string> row{std::to_string(p.num_tokens), fmt::format("{:g}", p.weight)};
+    for (const auto& t : r.tuned) row.push_back(fmt::format("{:.2f}", p.best[t.key]));
+    for (double v : {p.best_step_time_us, p.tuned_step_time_us, p.default_step_time_us, p.baseline_step_time_us}) row.push_back(fmt_us(v));
+    per.add_row(row);
+  }
+  out += "per token count (best: that token count tuned alone; tuned: the one config above)\n";
+  out += per.render("  ");
+  out += "\n";
+
+  if (!r.near_optimal.empty()) {
+    TextTable near({"key", "tuned", "near-optimal from", "to", "useful up to"});
+    for (size_t i = 0; i < r.near_optimal.size(); ++i) {
+      const auto& n = r.near_optimal[i];
+      near.add_row({ratio_key_name(n.key), fmt::format("{:.2f}", r.best[n.key]), fmt::format("{:.2f}", n.min),
+                    fmt::format("{:.2f}{}", n.max, n.contiguous ? "" : " (not contiguous)"),
+                    fmt::format("{:.3f}", r.tuned[i].max_useful_ratio)});
+    }
+    out += fmt::format("near-optimal ratios (step time within the threshold of the best, other keys at their tuned values)\n");
+    out += near.render("  ");
+    out += "  useful up to: above it the cap or the L2 size make every ratio issue the same bytes\n\n";
+  }
+  if (!r.left_out.empty()) {
+    out += "left out (cannot fire for this model and deployment)\n";
+    for (const auto& l : r.left_out) out += fmt::format("  {:<32} {}\n", fmt::format("{} [{}]", l.site, l.layer_type), l.reason);
+  }
+  for (const auto& w : sc.warnings) out += fmt::format("warning: {}\n", w);
+  for (const auto& n : sc.notes) out += fmt::format("note: {}\n", n);
+  return out;
+}
+
+nlohmann::json tune_json(const TuneReport& rep) {
+  const TuneResult& r = rep.result;
+  const Scenario& sc = *rep.scenario;
+  nlohmann::json per = nlohmann::json::array();
+  for (const auto& p : r.per_tokens) {
+    per.push_back({{"num_tokens", p.num_tokens},
+                   {"weight", p.weight},
+                   {"best_ratios", ratios_json(r, p.best)},
+                   {"step_time_us", p.best_step_time_us},
+                   {"tuned_step_time_us", p.tuned_step_time_us},
+                   {"default_step_time_us", p.default_step_time_us},
+                   {"baseline_step_time_us", p.baseline_step_time_us}});
+  }
+  nlohmann::json near = nlohmann::json::array();
+  for (size_t i = 0; i < r.near_optimal.size(); ++i) {
+    const auto& n = r.near_optimal[i];
+    near.push_back({{"site", ratio_key_name(n.key)}, {"min", n.min}, {"max", n.max}, {"contiguous", n.contiguous},
+                    {"max_useful_ratio", r.tuned[i].max_useful_ratio}});
+  }
+  nlohmann::json left = nlohmann::json::array();
+  for (const auto& l : r.left_out) left.push_back({{"site", l.site}, {"layer_type", l.layer_type}, {"reason", l.reason}});
+  nlohmann::json workload = nlohmann::json::array();
+  for (const auto& p : rep.workload) workload.push_back({{"num_tokens", p.num_tokens}, {"weight", p.weight}});
+  std::vector<std::string> keys;
+  for (const auto& t : r.tuned) keys.emplace_back(ratio_key_name(t.key));
+  return {
+      {"best", r.best.to_inner_json()},
+      {"additional_config", r.best.to_additional_config()},
+      {"recommended_additional_config", rep.recommended_additional_config()},
+      {"recommend_disable", r.recommend_disable},
+      {"recommendation", r.recommendation},
+      {"step_time_us", r.step_time_us},
+      {"default_step_time_us", r.default_step_time_us},
+      {"baseline_step_time_us", r.baseline_step_time_us},
+      {"gain_pct", r.gain_pct},
+      {"per_tokens", per},
+      {"near_optimal", near},
+      {"tuned_keys", keys},
+      {"left_out", left},
+      {"workload", workload},
+      {"objective", r.objective == TuneObjective::kLatency ? "latency" : "overlap"},
+      {"search", search_method_name(r.method)},
+      {"step", r.step},
+      {"configurations_compared", r.grid_points},
+      {"model", sc.model.name},
+      {"hardware", sc.hardware.name},
+      {"cap_reading", cap_reading_name(sc.cap_reading)},
+      {"elapsed_ms", rep.elapsed_ms},
+  };
+}
+
+}  // namespace pt

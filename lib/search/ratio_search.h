@@ -1,0 +1,111 @@
+#pragma once
+// tune-ratio's search: the prefetch_ratio values that minimize the weighted step time over a
+// workload (latency), or that prefetch as much as each window hides (overlap).
+//
+// Why it is fast and still exact: every prefetch forks, joins and feeds its matmul inside one
+// layer, so a layer splits into segments that no site crosses. At a segment boundary both streams
+// are idle and L2 holds no prefetch, so the step time is a sum of segment times, and each segment
+// depends only on the ratio keys of the sites inside it. Segment times are tabulated once per
+// grid value; any configuration is then evaluated by table lookups.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/prefetch_config.h"
+#include "sim/simulator.h"
+#include "sim/step_plan.h"
+
+namespace pt {
+
+enum class TuneObjective { kLatency, kOverlap };
+enum class SearchMethod {
+  kDecomposed,  // default: exhaustive over each group of keys that share a segment
+  kGrid,        // exhaustive over the full Cartesian grid of all keys (ground truth)
+};
+
+TuneObjective parse_objective(const std::string& text);
+SearchMethod parse_search_method(const std::string& text);
+const char* search_method_name(SearchMethod m);
+
+struct TuneOptions {
+  TuneObjective objective = TuneObjective::kLatency;
+  SearchMethod method = SearchMethod::kDecomposed;
+  double step = 0.01;
+  double stall_tolerance_us = 0.5;   // overlap objective: allowed stall per site
+  double near_optimal_pct = 0.5;     // report ratios within this % of the best
+  double disable_threshold_pct = 1.0;
+  std::function<void(double done_fraction)> progress;  // called during long grids
+};
+
+struct TunedKey {
+  RatioKey key;
+  double max_useful_ratio = 1;  // above it the cap or L2 make every ratio issue the same bytes
+  std::vector<double> grid;
+};
+
+struct LeftOutSite {
+  std::string site;
+  std::string layer_type;
+  std::string reason;
+};
+
+struct PerTokensResult {
+  int num_tokens = 0;
+  double weight = 0;
+  WeightPrefetchConfig best;          // best for this token count alone
+  double best_step_time_us = 0;
+  double tuned_step_time_us = 0;      // with the workload's tuned config
+  double default_step_time_us = 0;
+  double baseline_step_time_us = 0;
+};
+
+struct NearOptimalRange {
+  RatioKey key;
+  double min = 0, max = 0;
+  bool contiguous = true;
+};
+
+struct RatioCurve {
+  RatioKey key;
+  std::vector<double> ratios;
+  std::vector<double> step_time_us;  // weighted, other keys at their best
+};
+
+struct RatioHeatmap {
+  RatioKey x_key, y_key;
+  std::vector<double> x_ratios, y_ratios;
+  std::vector<double> step_time_us;  // row-major: y index * x size + x index
+};
+
+struct TuneResult {
+  SearchMethod method = SearchMethod::kDecomposed;
+  TuneObjective objective = TuneObjective::kLatency;
+  double step = 0.01;
+  std::vector<TunedKey> tuned;
+  std::vector<LeftOutSite> left_out;
+  WeightPrefetchConfig best;
+  double step_time_us = 0;            // weighted over the workload, with `best`
+  double default_step_time_us = 0;    // vllm-ascend's defaults, enabled
+  double baseline_step_time_us = 0;   // prefetch disabled
+  double gain_pct = 0;                // over prefetch disabled
+  bool recommend_disable = false;
+  std::string recommendation;
+  std::vector<PerTokensResult> per_tokens;
+  std::vector<NearOptimalRange> near_optimal;
+  std::vector<RatioCurve> curves;
+  std::optional<RatioHeatmap> heatmap;
+  size_t grid_points = 0;             // configurations the search compared
+  size_t segment_simulations = 0;     // segment runs of the simulator behind the tables
+};
+
+// One plan per workload token count (same model, deployment and hardware), with its weight.
+// InputError for a bad step or tolerance, or a grid too large to enumerate.
+TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
+                       CapReading cap_reading, const TuneOptions& options);
+
+// Weighted step time of `config` over the plans (the full simulator, for checks and reports).
+double workload_step_time(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
+                          const WeightPrefetchConfig& config, CapReading cap_reading);
+
+}  // namespace pt
