@@ -12,6 +12,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> table = {
       simulate_subcommand(),
       tune_ratio_subcommand(),
+      export_profile_subcommand(),
   };
   return table;
 }

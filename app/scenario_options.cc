@@ -8,7 +8,7 @@ namespace pt::app {
 
 void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   Deployment& d = inputs.deployment;
-  app.add_option("--model", inputs.model,
+  model_option_ = app.add_option("--model", inputs.model,
                  "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
                  "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B)")
       ->capture_default_str();
@@ -48,6 +48,7 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
       ->capture_default_str();
   app.add_option("--layer", inputs.layer_template, "layer template JSON (default: the bundled one for the model's family)");
   app.add_option("--op-times", inputs.op_times, "CSV of measured op durations: name,num_tokens,duration_us");
+  app.add_option("--calibration", inputs.calibration, "calibration file written by calibrate (hardware fits and op durations)");
 }
 
 Scenario ScenarioOptions::load() {

@@ -20,6 +20,9 @@ struct ScenarioOptions {
 
   // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
   void add_to(CLI::App& app, bool token_list = false);
+  bool model_given() const { return model_option_ && model_option_->count() > 0; }
+  bool config_given() const { return !additional_config.empty() || !inputs.env_assignments.empty(); }
+  CLI::Option* model_option_ = nullptr;
   std::vector<int> num_tokens_list;
   // Applies the parsed flags to `inputs` and loads everything; InputError on bad input.
   Scenario load();

@@ -19,5 +19,6 @@ const std::vector<Subcommand>& subcommands();
 
 Subcommand simulate_subcommand();
 Subcommand tune_ratio_subcommand();
+Subcommand export_profile_subcommand();
 
 }  // namespace pt::app

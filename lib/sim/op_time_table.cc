@@ -33,6 +33,16 @@ std::optional<double> OpTimeTable::lookup(const std::string& name, double num_to
   return pts.back().second;
 }
 
+void OpTimeTable::add_model(const std::string& key, double intercept_us, double per_token_us) {
+  models_[key] = {intercept_us, per_token_us};
+}
+
+std::optional<double> OpTimeTable::lookup_model(const std::string& key, double num_tokens) const {
+  auto it = models_.find(key);
+  if (it == models_.end()) return std::nullopt;
+  return std::max(0.0, it->second.first + it->second.second * num_tokens);
+}
+
 OpTimeTable parse_op_time_table(const std::string& text, const std::string& source) {
   CsvTable csv = parse_csv(text, source);
   size_t name_col = csv.require_column({"name", "Name"});

@@ -13,11 +13,16 @@ class OpTimeTable {
  public:
   void add(const std::string& name, double num_tokens, double duration_us);
   std::optional<double> lookup(const std::string& name, double num_tokens) const;
-  bool empty() const { return points_.empty(); }
-  size_t size() const { return points_.size(); }
+  // A fitted model duration = intercept + per_token x tokens, keyed by op type ("SwiGlu") or by
+  // op type and linear ("QuantBatchMatmulV3@down_proj"), as calibrate writes it.
+  void add_model(const std::string& key, double intercept_us, double per_token_us);
+  std::optional<double> lookup_model(const std::string& key, double num_tokens) const;
+  bool empty() const { return points_.empty() && models_.empty(); }
+  size_t size() const { return points_.size() + models_.size(); }
 
  private:
   std::map<std::string, std::vector<std::pair<double, double>>> points_;
+  std::map<std::string, std::pair<double, double>> models_;
 };
 
 OpTimeTable parse_op_time_table(const std::string& text, const std::string& source);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "analyze/calibration.h"
 #include "util/error.h"
 
 namespace pt {
@@ -25,9 +26,11 @@ Scenario load_scenario(const ScenarioInputs& in) {
   in.deployment.validate();
   s.model = load_model(in.model);
   s.hardware = load_hardware(in.hardware);
+  if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
+  // Calibration first, so an explicit --hw-set still wins over it.
+  if (!in.calibration.empty()) apply_calibration(load_calibration(in.calibration), s.hardware, s.op_times);
   apply_hardware_overrides(s.hardware, in.hardware_overrides);
   s.layer_template = load_layer_template(in.layer_template, s.model);
-  if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
   s.cap_reading = parse_cap_reading(in.cap_reading);
   s.plan = build_step_plan(s.model, in.deployment, s.hardware, s.layer_template,
                            s.op_times.empty() ? nullptr : &s.op_times);

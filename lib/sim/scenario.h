@@ -28,6 +28,7 @@ struct ScenarioInputs {
   std::string cap_reading = "code";
   std::string layer_template;                    // path, or empty for the bundled one
   std::string op_times;                          // CSV path, or empty
+  std::string calibration;                       // calibrate's JSON, or empty
 };
 
 struct Scenario {

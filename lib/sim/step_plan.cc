@@ -231,7 +231,13 @@ class Planner {
     }
     if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.hbm_bytes / bytes_per_us);
     if (op_times_) {
-      if (auto measured = op_times_->lookup(op.name, plan_.tokens.padded_tokens)) {
+      // Most specific first: this op by name, the op type on this linear, the op type alone
+      // (matmuls only by linear: one type covers linears of very different sizes).
+      const double tokens = plan_.tokens.padded_tokens;
+      std::optional<double> measured = op_times_->lookup(op.name, tokens);
+      if (!measured && !t.linear.empty()) measured = op_times_->lookup_model(op.type + "@" + t.linear, tokens);
+      if (!measured && t.kind != OpKind::kMatmul && t.kind != OpKind::kGroupedMatmul) measured = op_times_->lookup_model(op.type, tokens);
+      if (measured) {
         op.measured = true;
         op.cost_source = "op table";
         op.standalone_us = *measured;

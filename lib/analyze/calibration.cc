@@ -1,0 +1,283 @@
+#include "analyze/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <Eigen/Dense>
+#include <fmt/format.h>
+
+#include "util/error.h"
+#include "util/file_io.h"
+#include "util/json_reader.h"
+
+namespace pt {
+
+namespace {
+
+std::vector<long long> parse_dims(const std::string& s) {
+  std::vector<long long> dims;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && !std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) dims.push_back(std::stoll(s.substr(i, j - i)));
+    i = j;
+  }
+  return dims;
+}
+
+const PlannedOp* find_matmul(const StepPlan& plan, const std::string& type, const std::string& linear) {
+  for (const auto& lt : plan.layer_types) {
+    for (const auto& op : lt.ops) {
+      if (op.linear >= 0 && op.type == type && plan.linears[static_cast<size_t>(op.linear)].name == linear) return &op;
+    }
+  }
+  return nullptr;
+}
+
+bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.task_type.rfind("EVENT", 0) == 0; }
+
+// Least squares fit y = a + b x with Eigen; b = 0 when x takes a single value.
+std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y) {
+  std::set<double> distinct(x.begin(), x.end());
+  if (distinct.size() < 2) {
+    double mean = 0;
+    for (double v : y) mean += v;
+    return {mean / static_cast<double>(y.size()), 0.0};
+  }
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(x.size()), 2);
+  Eigen::VectorXd b(static_cast<Eigen::Index>(y.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    a(static_cast<Eigen::Index>(i), 0) = 1.0;
+    a(static_cast<Eigen::Index>(i), 1) = x[i];
+    b(static_cast<Eigen::Index>(i)) = y[i];
+  }
+  const Eigen::Vector2d coef = a.colPivHouseholderQr().solve(b);
+  return {coef(0), coef(1)};
+}
+
+std::map<int64_t, std::pair<double, double>> step_spans(const Profile& p, int64_t compute_stream) {
+  std::map<int64_t, std::pair<double, double>> spans;
+  for (const auto& t : p.tasks) {
+    if (t.stream_id != compute_stream || is_event_or_cmo(t)) continue;
+    auto [it, fresh] = spans.emplace(t.step_id, std::make_pair(t.start_us, t.end_us()));
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, t.start_us);
+      it->second.second = std::max(it->second.second, t.end_us());
+    }
+  }
+  return spans;
+}
+
+}  // namespace
+
+std::string calibration_key(const ProfileTask& t, const StepPlan& plan) {
+  if (is_event_or_cmo(t) || !(t.is_compute() || t.is_communication())) return "";
+  const std::string type = t.op_type.empty() ? t.name : t.op_type;
+  if (t.is_cube() && !t.input_shapes.empty()) {
+    // "M,K;N,K" (a linear) or "M,K;E,K,N" (grouped experts): find the linear by its shape.
+    const auto semi = t.input_shapes.find(';');
+    if (semi != std::string::npos) {
+      const auto w = parse_dims(t.input_shapes.substr(semi + 1));
+      for (const auto& l : plan.linears) {
+        const auto n = static_cast<long long>(l.out_features), k = static_cast<long long>(l.in_features);
+        const bool plain = w.size() == 2 && l.count == 1 && w[0] == n && w[1] == k;
+        const bool grouped = w.size() == 3 && static_cast<long long>(l.count) == w[0] && w[1] == k && w[2] == n;
+        if (plain || grouped) return type + "@" + l.name;
+      }
+    }
+  }
+  return type;
+}
+
+Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading) {
+  Calibration c;
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> points;
+  std::vector<double> mm_bytes, mm_dur, cmo_rates;
+  std::vector<double> eff;
+  for (const auto& run : runs) {
+    const Profile& p = *run.profile;
+    const StepPlan& plan = *run.plan;
+    c.sources.push_back(p.source);
+    const double tokens = plan.tokens.padded_tokens;
+    const Audit audit = audit_profile(p, &plan, run.config, cap_reading);
+    for (const auto& t : p.tasks) {
+      if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
+      const std::string key = calibration_key(t, plan);
+      if (key.empty()) continue;
+      points[key].first.push_back(tokens);
+      points[key].second.push_back(t.duration_us);
+      const auto at = key.find('@');
+      if (at == std::string::npos || !t.is_cube()) continue;
+      // Matmul bytes from the plan's linear: weights (touched experts) plus activations.
+      const PlannedOp* op = find_matmul(plan, key.substr(0, at), key.substr(at + 1));
+      if (!op) continue;
+      mm_bytes.push_back(op->hbm_bytes);
+      mm_dur.push_back(t.duration_us);
+      const double ideal_us = op->compute_us * plan.hardware.matmul_efficiency;  // at 100 % efficiency
+      if (op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > plan.hardware.op_overhead_us) {
+        eff.push_back(ideal_us / (t.duration_us - plan.hardware.op_overhead_us));
+      }
+    }
+    for (const auto& cmo : audit.cmos) {
+      if (cmo.GBps > 0) cmo_rates.push_back(cmo.GBps);
+    }
+  }
+  if (points.empty()) throw InputError("calibrate: the profile holds no compute task to fit");
+
+  for (auto& [key, xy] : points) {
+    OpDurationFit f;
+    f.key = key;
+    auto [a, b] = fit_line(xy.first, xy.second);
+    f.intercept_us = a;
+    f.per_token_us = b;
+    f.points = xy.first.size();
+    f.token_counts = std::set<double>(xy.first.begin(), xy.first.end()).size();
+    double se = 0, ape = 0;
+    for (size_t i = 0; i < xy.first.size(); ++i) {
+      const double pred = a + b * xy.first[i];
+      se += (pred - xy.second[i]) * (pred - xy.second[i]);
+      if (xy.second[i] > 0) ape += std::abs(pred - xy.second[i]) / xy.second[i];
+    }
+    f.rmse_us = std::sqrt(se / static_cast<double>(f.points));
+    f.mean_abs_error_pct = 100.0 * ape / static_cast<double>(f.points);
+    c.ops.push_back(f);
+  }
+
+  // Matmuls in decode are memory bound: duration = overhead + bytes / bandwidth.
+  if (mm_bytes.size() >= 2) {
+    auto [overhead, us_per_byte] = fit_line(mm_bytes, mm_dur);
+    if (us_per_byte > 0 && overhead >= 0) {
+      c.hardware.push_back({"hbm_GBps", 1.0 / us_per_byte / 1e3,
+                            fmt::format("least squares over {} matmuls: duration = overhead + bytes / bandwidth", mm_bytes.size())});
+      c.hardware.push_back({"op_overhead_us", overhead, "intercept of the same fit"});
+    } else {
+      c.notes.push_back(fmt::format("the matmul fit gave overhead {:.2f} us and {:.3g} us/byte: not physical, "
+                                    "HBM bandwidth left as it was", overhead, us_per_byte));
+    }
+  }
+  if (!eff.empty()) {
+    std::sort(eff.begin(), eff.end());
+    c.hardware.push_back({"matmul_efficiency", std::clamp(eff[eff.size() / 2], 0.01, 1.0),
+                          fmt::format("median over {} compute-bound matmuls", eff.size())});
+  } else {
+    c.notes.push_back("no compute-bound matmul in the profile (decode): matmul_efficiency left as it was");
+  }
+  if (!cmo_rates.empty()) {
+    std::sort(cmo_rates.begin(), cmo_rates.end());
+    // The fastest CMOs are the least contended: the upper decile approximates the engine's own rate.
+    const double p90 = cmo_rates[std::min(cmo_rates.size() - 1, cmo_rates.size() * 9 / 10)];
+    c.hardware.push_back({"cmo_GBps", p90, fmt::format("90th percentile of bytes / duration over {} CMO tasks "
+                                                       "(slower ones shared HBM with their window)", cmo_rates.size())});
+  } else {
+    c.notes.push_back("no CMO task with known bytes: cmo_GBps left as it was (give --model and --additional-config)");
+  }
+  return c;
+}
+
+nlohmann::json calibration_to_json(const Calibration& c) {
+  nlohmann::json hw = nlohmann::json::object();
+  for (const auto& h : c.hardware) hw[h.parameter] = {{"value", h.value}, {"basis", h.basis}};
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& f : c.ops) {
+    ops.push_back({{"key", f.key}, {"intercept_us", f.intercept_us}, {"per_token_us", f.per_token_us}, {"points", f.points},
+                   {"token_counts", f.token_counts}, {"rmse_us", f.rmse_us}, {"mean_abs_error_pct", f.mean_abs_error_pct}});
+  }
+  return {{"schema", "prefetch-tuner/calibration/1"}, {"sources", c.sources}, {"hardware", hw}, {"op_durations", ops},
+          {"notes", c.notes}};
+}
+
+Calibration parse_calibration(const std::string& text, const std::string& source) {
+  Json json = parse_json_text(text, source);
+  JsonReader root(json, source);
+  root.expect_only_keys({"schema", "sources", "hardware", "op_durations", "notes"});
+  if (root.child("schema").string() != "prefetch-tuner/calibration/1") {
+    root.child("schema").fail("expected \"prefetch-tuner/calibration/1\"");
+  }
+  Calibration c;
+  JsonReader hw = root.child("hardware");
+  hw.expect_object();
+  HardwareProfile probe;
+  for (auto it = hw.node().begin(); it != hw.node().end(); ++it) {
+    JsonReader p = hw.child(it.key());
+    p.expect_only_keys({"value", "basis"});
+    HardwareFit f{it.key(), p.child("value").number(), p.optional_string("basis").value_or("")};
+    probe.set(f.parameter, f.value, fmt::format("{}: {}", source, p.path()));  // checks name and range
+    c.hardware.push_back(f);
+  }
+  JsonReader ops = root.child("op_durations");
+  ops.expect_array();
+  for (size_t i = 0; i < ops.node().size(); ++i) {
+    JsonReader o = ops.element(i);
+    o.expect_only_keys({"key", "intercept_us", "per_token_us", "points", "token_counts", "rmse_us", "mean_abs_error_pct"});
+    OpDurationFit f;
+    f.key = o.child("key").string();
+    if (f.key.empty()) o.child("key").fail("empty op key");
+    f.intercept_us = o.child("intercept_us").number_in(-1e9, 1e9);
+    f.per_token_us = o.child("per_token_us").number_in(-1e9, 1e9);
+    if (o.has("points")) f.points = static_cast<size_t>(o.child("points").integer_in(0, 1LL << 40));
+    if (o.has("token_counts")) f.token_counts = static_cast<size_t>(o.child("token_counts").integer_in(0, 1LL << 40));
+    if (o.has("rmse_us")) f.rmse_us = o.child("rmse_us").number_in(0, 1e12);
+    if (o.has("mean_abs_error_pct")) f.mean_abs_error_pct = o.child("mean_abs_error_pct").number_in(0, 1e12);
+    c.ops.push_back(f);
+  }
+  if (root.has("sources")) {
+    JsonReader s = root.child("sources");
+    s.expect_array();
+    for (size_t i = 0; i < s.node().size(); ++i) c.sources.push_back(s.element(i).string());
+  }
+  return c;
+}
+
+Calibration load_calibration(const std::string& path) { return parse_calibration(read_text_file(path), path); }
+
+void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table) {
+  for (const auto& h : c.hardware) {
+    hw.set(h.parameter, h.value, "calibration");
+    hw.provenance[h.parameter] = {"calibrated: " + h.basis, false};
+  }
+  for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
+}
+
+Reproduction reproduce(const Profile& profile, const StepPlan& plan, const WeightPrefetchConfig& config,
+                       CapReading cap_reading) {
+  Reproduction r;
+  r.num_tokens = plan.tokens.padded_tokens;
+  const Audit audit = audit_profile(profile, &plan, &config, cap_reading);
+  const auto spans = step_spans(profile, audit.compute_stream);
+  const double steps = std::max<double>(1.0, static_cast<double>(spans.size()));
+  for (const auto& [id, span] : spans) r.profile_step_us += (span.second - span.first) / steps;
+  SimOptions o;
+  o.cap_reading = cap_reading;
+  o.record_timeline = true;
+  const StepResult sim = simulate_step(plan, config, o);
+  r.simulated_step_us = sim.step_time_us;
+  r.step_error_pct = r.profile_step_us > 0 ? 100.0 * (r.simulated_step_us - r.profile_step_us) / r.profile_step_us : 0;
+
+  std::map<std::string, std::pair<double, double>> per_key;  // profile, simulated
+  for (const auto& t : profile.tasks) {
+    if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
+    const std::string key = calibration_key(t, plan);
+    if (!key.empty()) per_key[key].first += t.duration_us / steps;
+  }
+  for (const auto& e : sim.timeline) {
+    if (e.kind != EventKind::kOp) continue;
+    const PlannedLayerType& type = e.layer_type >= 0 ? plan.layer_types[static_cast<size_t>(e.layer_type)] : plan.step_ops;
+    const PlannedOp& op = type.ops[static_cast<size_t>(e.op)];
+    const std::string key = op.linear >= 0 && (op.kind == OpKind::kMatmul || op.kind == OpKind::kGroupedMatmul)
+                                ? op.type + "@" + plan.linears[static_cast<size_t>(op.linear)].name
+                                : op.type;
+    per_key[key].second += e.duration_us;
+  }
+  for (const auto& [key, v] : per_key) {
+    ReproductionRow row{key, v.first, v.second, v.first > 0 ? 100.0 * (v.second - v.first) / v.first : 0};
+    r.ops.push_back(row);
+  }
+  std::sort(r.ops.begin(), r.ops.end(), [](const auto& a, const auto& b) { return a.profile_us > b.profile_us; });
+  return r;
+}
+
+}  // namespace pt

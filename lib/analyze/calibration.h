@@ -1,0 +1,78 @@
+#pragma once
+// calibrate: fit what the simulator needs to a real run, so predictions rest on measured op
+// times rather than datasheet guesses. Per op type (and per linear for matmuls): duration as a
+// linear function of the token count, by least squares; the effective HBM bandwidth and per-op
+// overhead from the matmuls; the CMO bandwidth from the prefetch tasks.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analyze/prefetch_audit.h"
+#include "hardware/hardware_profile.h"
+#include "profile/profile.h"
+#include "sim/op_time_table.h"
+#include "sim/step_plan.h"
+
+namespace pt {
+
+struct OpDurationFit {
+  std::string key;             // "SwiGlu" or "QuantBatchMatmulV3@down_proj"
+  double intercept_us = 0;
+  double per_token_us = 0;
+  size_t points = 0;
+  size_t token_counts = 0;     // distinct token counts behind the fit (1: a constant)
+  double rmse_us = 0;
+  double mean_abs_error_pct = 0;
+};
+
+struct HardwareFit {
+  std::string parameter;       // hardware profile parameter name
+  double value = 0;
+  std::string basis;           // how it was obtained
+};
+
+struct Calibration {
+  std::vector<std::string> sources;
+  std::vector<HardwareFit> hardware;
+  std::vector<OpDurationFit> ops;
+  std::vector<std::string> notes;
+};
+
+// One profile and the plan of the model and deployment that produced it (at its token count).
+struct CalibrationRun {
+  const Profile* profile = nullptr;
+  const StepPlan* plan = nullptr;
+  const WeightPrefetchConfig* config = nullptr;  // for the bytes behind each CMO
+};
+
+Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading);
+
+nlohmann::json calibration_to_json(const Calibration& c);
+Calibration parse_calibration(const std::string& text, const std::string& source);
+Calibration load_calibration(const std::string& path);
+// Applies the hardware fits to `hw` and adds the op models to `table`.
+void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table);
+
+// How well a calibrated simulation reproduces a run: per op key and per step, in %.
+struct ReproductionRow {
+  std::string key;
+  double profile_us = 0;    // per step
+  double simulated_us = 0;  // per step
+  double error_pct = 0;
+};
+struct Reproduction {
+  int num_tokens = 0;
+  double profile_step_us = 0;
+  double simulated_step_us = 0;
+  double step_error_pct = 0;
+  std::vector<ReproductionRow> ops;
+};
+Reproduction reproduce(const Profile& profile, const StepPlan& calibrated_plan, const WeightPrefetchConfig& config,
+                       CapReading cap_reading);
+
+// The key a profile task is fitted under, given the plan's linears ("" to skip the task).
+std::string calibration_key(const ProfileTask& task, const StepPlan& plan);
+
+}  // namespace pt

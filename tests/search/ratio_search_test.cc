@@ -1,0 +1,226 @@
+// tune-ratio's search: the default (decomposed) search must reach the exhaustive grid's optimum,
+// and every number it reports must be what the full simulator gives for that config.
+#include "search/ratio_search.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "config/prefetch_config.h"
+#include "search/workload.h"
+#include "sim/scenario.h"
+#include "util/error.h"
+
+namespace pt {
+namespace {
+
+struct Case {
+  const char* model;
+  int tp, dp;
+  bool ep;
+  std::vector<int> tokens;
+};
+
+struct Built {
+  Scenario scenario;
+  std::vector<StepPlan> plans;
+  std::vector<const StepPlan*> ptrs;
+  std::vector<double> weights;
+};
+
+Built build(const Case& c, CapReading cap = CapReading::kCode) {
+  ScenarioInputs in;
+  in.model = c.model;
+  in.deployment.tensor_parallel = c.tp;
+  in.deployment.data_parallel = c.dp;
+  in.deployment.expert_parallel = c.ep;
+  in.deployment.num_tokens = c.tokens.front();
+  in.use_process_env = false;
+  in.cap_reading = cap == CapReading::kCode ? "code" : "guide";
+  Built b{load_scenario(in), {}, {}, {}};
+  b.plans.reserve(c.tokens.size());
+  for (size_t i = 0; i < c.tokens.size(); ++i) {
+    Deployment d = b.scenario.plan.deployment;
+    d.num_tokens = c.tokens[i];
+    b.plans.push_back(build_step_plan(b.scenario.model, d, b.scenario.hardware, b.scenario.layer_template));
+    b.weights.push_back(static_cast<double>(i + 1));  // unequal weights exercise the weighting
+  }
+  for (const auto& p : b.plans) b.ptrs.push_back(&p);
+  return b;
+}
+
+// Every bundled model, at deployments where its sites fire.
+const std::vector<Case>& cases() {
+  static const std::vector<Case> c = {
+      {"Qwen3-8B", 4, 1, false, {72}},
+      {"Qwen3-32B", 4, 1, false, {16, 72}},
+      {"Llama-3.1-70B", 4, 1, false, {72}},
+      {"Qwen3-30B-A3B", 4, 1, false, {128, 256}},
+      {"Qwen3-235B-A22B", 4, 4, true, {144, 576}},
+      {"DeepSeek-V3", 8, 1, false, {128, 256}},
+      {"Qwen3-Next-80B-A3B", 4, 1, false, {128, 256}},
+  };
+  return c;
+}
+
+TEST(RatioSearchTest, DefaultSearchReachesTheGridOptimumOnEveryBundledModel) {
+  for (const auto& c : cases()) {
+    SCOPED_TRACE(c.model);
+    Built b = build(c);
+    TuneOptions o;
+    o.step = 0.01;
+    o.method = SearchMethod::kDecomposed;
+    const TuneResult fast = tune_ratios(b.ptrs, b.weights, b.scenario.cap_reading, o);
+    o.method = SearchMethod::kGrid;
+    const TuneResult grid = tune_ratios(b.ptrs, b.weights, b.scenario.cap_reading, o);
+    ASSERT_FALSE(fast.tuned.empty()) << "no site fires: the case does not exercise the search";
+    EXPECT_NEAR(fast.step_time_us, grid.step_time_us, 1e-6 * grid.step_time_us);
+    // The grid really enumerated the whole Cartesian product.
+    size_t product = 1;
+    for (const auto& k : grid.tuned) product *= k.grid.size();
+    EXPECT_EQ(grid.grid_points >= product, true);
+    EXPECT_LT(fast.grid_points, grid.grid_points + 1);
+  }
+}
+
+TEST(RatioSearchTest, GuideCapReadingAlsoAgreesWithTheGrid) {
+  Built b = build({"Qwen3-32B", 2, 1, false, {72}}, CapReading::kGuide);
+  TuneOptions o;
+  o.step = 0.02;
+  const TuneResult fast = tune_ratios(b.ptrs, b.weights, CapReading::kGuide, o);
+  o.method = SearchMethod::kGrid;
+  const TuneResult grid = tune_ratios(b.ptrs, b.weights, CapReading::kGuide, o);
+  EXPECT_NEAR(fast.step_time_us, grid.step_time_us, 1e-6 * grid.step_time_us);
+  // Under the guide's reading every key is capped at 18 MiB: qkv (25 MiB at TP2 W8A8) stops at 0.72.
+  for (const auto& k : fast.tuned) {
+    if (k.key == RatioKey::kAttnQkv) {
+      EXPECT_NEAR(k.max_useful_ratio, 18.0 / 25.0, 1e-9);
+    }
+  }
+}
+
+TEST(RatioSearchTest, ReportedTimesAreWhatTheSimulatorGivesForThatConfig) {
+  Built b = build({"Qwen3-32B", 4, 1, false, {8, 16, 32, 72}});
+  const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, {});
+  EXPECT_DOUBLE_EQ(r.step_time_us, workload_step_time(b.ptrs, b.weights, r.best, CapReading::kCode));
+  for (size_t p = 0; p < b.plans.size(); ++p) {
+    EXPECT_DOUBLE_EQ(r.per_tokens[p].tuned_step_time_us, simulate_step_time(b.plans[p], r.best, CapReading::kCode));
+    // Each token count's own best is at least as good as the shared config there.
+    EXPECT_LE(r.per_tokens[p].best_step_time_us, r.per_tokens[p].tuned_step_time_us + 1e-9);
+    // simulate_step_time (one run per layer type) equals the full every-layer simulation.
+    EXPECT_NEAR(simulate_step(b.plans[p], r.best, {}).step_time_us, r.per_tokens[p].tuned_step_time_us, 1e-6);
+  }
+  // The curves come from the segment tables: each point must equal a fresh full simulation.
+  for (const auto& curve : r.curves) {
+    for (size_t i = 0; i < curve.ratios.size(); i += 7) {
+      WeightPrefetchConfig c = r.best;
+      c[curve.key] = curve.ratios[i];
+      EXPECT_NEAR(curve.step_time_us[i], workload_step_time(b.ptrs, b.weights, c, CapReading::kCode), 1e-6)
+          << ratio_key_name(curve.key) << " = " << curve.ratios[i];
+    }
+  }
+  // The best is no worse than the defaults or than prefetch disabled (both lie on or near the grid).
+  EXPECT_LE(r.step_time_us, r.baseline_step_time_us + 1e-9);
+}
+
+TEST(RatioSearchTest, EmittedConfigRoundTripsThroughTheParserUnchanged) {
+  Built b = build({"Qwen3-235B-A22B", 4, 4, true, {144, 576}});
+  const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, {});
+  const PrefetchConfigParse back = parse_prefetch_config(r.best.to_additional_config(), "emitted", /*lenient=*/false);
+  EXPECT_TRUE(back.warnings.empty());
+  EXPECT_EQ(back.config.enabled, r.best.enabled);
+  for (int k = 0; k < kNumRatioKeys; ++k) EXPECT_EQ(back.config.ratio[static_cast<size_t>(k)], r.best.ratio[static_cast<size_t>(k)]);
+  // Every module is written out, so none falls back to vllm-ascend's defaults.
+  const auto inner = r.best.to_inner_json();
+  for (const char* m : {"attn", "moe", "mlp"}) EXPECT_FALSE(inner["prefetch_ratio"][m].empty()) << m;
+  EXPECT_DOUBLE_EQ(simulate_step_time(b.plans[0], back.config, CapReading::kCode),
+                   simulate_step_time(b.plans[0], r.best, CapReading::kCode));
+}
+
+TEST(RatioSearchTest, OverlapObjectiveLeavesNoStallAboveTheTolerance) {
+  for (double tolerance : {0.0, 0.5, 2.0}) {
+    Built b = build({"Qwen3-32B", 4, 1, false, {16, 72}});
+    TuneOptions o;
+    o.objective = TuneObjective::kOverlap;
+    o.stall_tolerance_us = tolerance;
+    const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, o);
+    bool any_prefetch = false;
+    for (const auto& plan : b.plans) {
+      for (const auto& s : simulate_step(plan, r.best, {}).sites) {
+        if (!s.active) continue;
+        any_prefetch = true;
+        EXPECT_LE(s.stall_us, tolerance + 1e-9) << s.site << " tolerance " << tolerance;
+      }
+    }
+    EXPECT_TRUE(any_prefetch) << "the overlap objective prefetched nothing at tolerance " << tolerance;
+    // Largest: one more step on any key would break the tolerance (or it is at its maximum).
+    for (const auto& key : r.tuned) {
+      const double next = r.best[key.key] + o.step;
+      if (next > key.grid.back() + 1e-12) continue;
+      WeightPrefetchConfig c = r.best;
+      c[key.key] = next;
+      bool broken = false;
+      for (const auto& plan : b.plans) {
+        for (const auto& s : simulate_step(plan, c, {}).sites) broken |= s.active && s.stall_us > tolerance + 1e-9;
+      }
+      EXPECT_TRUE(broken) << ratio_key_name(key.key) << " could go to " << next;
+    }
+  }
+}
+
+TEST(RatioSearchTest, KeysBeyondTheCapAreNotSearched) {
+  // Qwen3-32B W8A8 TP4: gate_up 62.5 MiB, down 31.25 MiB, MLP cap 18 MiB.
+  Built b = build({"Qwen3-32B", 4, 1, false, {72}});
+  const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, {});
+  for (const auto& k : r.tuned) {
+    if (k.key == RatioKey::kMlpGateUp) {
+      EXPECT_NEAR(k.max_useful_ratio, 18.0 / 62.5, 1e-12);
+      EXPECT_EQ(k.grid.size(), 30u);  // 0.00 .. 0.29
+    }
+    if (k.key == RatioKey::kMlpDown) {
+      EXPECT_EQ(k.grid.size(), 59u);  // 0.00 .. 0.58 (18/31.25 = 0.576)
+    }
+  }
+}
+
+TEST(RatioSearchTest, SitesThatCannotFireAreLeftOutWithTheReason) {
+  // Qwen3-30B-A3B at 72 tokens, TP4 without EP: 72 tokens at gating < 96, so moe.gate_up is out.
+  Built b = build({"Qwen3-30B-A3B", 4, 1, false, {72}});
+  const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, {});
+  bool found = false;
+  for (const auto& l : r.left_out) {
+    if (l.site == "moe.gate_up") {
+      found = true;
+      EXPECT_NE(l.reason.find("96"), std::string::npos) << l.reason;
+    }
+  }
+  EXPECT_TRUE(found);
+  for (const auto& k : r.tuned) EXPECT_NE(k.key, RatioKey::kMoeGateUp);
+}
+
+TEST(RatioSearchTest, RecommendsDisablingBelowTheThreshold) {
+  Built b = build({"Qwen3-32B", 4, 1, false, {72}});
+  TuneOptions o;
+  o.disable_threshold_pct = 1000;  // no config can gain that much
+  const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, o);
+  EXPECT_TRUE(r.recommend_disable);
+  EXPECT_NE(r.recommendation.find("disable"), std::string::npos);
+  o.disable_threshold_pct = -1000;
+  EXPECT_FALSE(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o).recommend_disable);
+}
+
+TEST(RatioSearchTest, BadArgumentsAreRefused) {
+  Built b = build({"Qwen3-8B", 4, 1, false, {72}});
+  for (double step : {0.0, -0.01, 1.5, std::nan("")}) {
+    TuneOptions o;
+    o.step = step;
+    EXPECT_THROW(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o), InputError) << step;
+  }
+  TuneOptions o;
+  o.stall_tolerance_us = -1;
+  EXPECT_THROW(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o), InputError);
+  EXPECT_THROW(tune_ratios({}, {}, CapReading::kCode, {}), InputError);
+}
+
+}  // namespace
+}  // namespace pt
