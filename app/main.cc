@@ -13,6 +13,8 @@ const std::vector<Subcommand>& subcommands() {
       simulate_subcommand(),
       tune_ratio_subcommand(),
       export_profile_subcommand(),
+      analyze_subcommand(),
+      calibrate_subcommand(),
   };
   return table;
 }
@@ -30,8 +32,14 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, like every other refusal; --help still prints the usage.
+    std::cerr << "prefetch-tuner: error: " << e.what() << " (see --help)\n";
+    return 2;
   }
   try {
     for (auto& [sub, act] : actions) {

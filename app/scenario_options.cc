@@ -65,13 +65,4 @@ void OutputOptions::add_format(CLI::App& app) {
   app.add_option("--format", format, "text (tables) or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
 }
 
-void emit(const std::string& content, const std::string& path) {
-  if (path.empty() || path == "-") {
-    std::cout << content;
-    std::cout.flush();
-  } else {
-    write_file_atomically(path, content);
-  }
-}
-
 }  // namespace pt::app

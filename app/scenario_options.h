@@ -33,7 +33,7 @@ struct OutputOptions {
   void add_format(CLI::App& app);
 };
 
-// Writes to stdout or a file whole (temp file + rename).
-void emit(const std::string& content, const std::string& path);
+// The report's destination for write_outputs_atomically: "-" (stdout) unless -o names a file.
+inline std::string output_path(const std::string& path) { return path.empty() ? "-" : path; }
 
 }  // namespace pt::app

@@ -29,9 +29,7 @@ int run(SimulateOptions& o) {
   std::string csv, trace;
   if (!o.timeline_csv_path.empty()) csv = timeline_csv(scenario.plan, report.with_config);
   if (!o.trace_json_path.empty()) trace = chrome_trace_json(scenario.plan, report.with_config);
-  if (!o.timeline_csv_path.empty()) write_file_atomically(o.timeline_csv_path, csv);
-  if (!o.trace_json_path.empty()) write_file_atomically(o.trace_json_path, trace);
-  emit(main_output, o.out_path);
+  write_outputs_atomically({{o.timeline_csv_path, csv}, {o.trace_json_path, trace}, {output_path(o.out_path), main_output}});
   return 0;
 }
 

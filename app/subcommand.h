@@ -20,5 +20,7 @@ const std::vector<Subcommand>& subcommands();
 Subcommand simulate_subcommand();
 Subcommand tune_ratio_subcommand();
 Subcommand export_profile_subcommand();
+Subcommand analyze_subcommand();
+Subcommand calibrate_subcommand();
 
 }  // namespace pt::app

@@ -102,9 +102,7 @@ int run(TuneOptionsCli& o) {
   if (!o.config_out_path.empty()) {
     config = nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}}.dump(2) + "\n";
   }
-  if (!o.plot_path.empty()) write_file_atomically(o.plot_path, svg);
-  if (!o.config_out_path.empty()) write_file_atomically(o.config_out_path, config);
-  emit(main_output, o.out_path);
+  write_outputs_atomically({{o.plot_path, svg}, {o.config_out_path, config}, {output_path(o.out_path), main_output}});
   return 0;
 }
 

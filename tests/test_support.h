@@ -46,6 +46,9 @@ struct CliResult {
 // Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller).
 CliResult run_cli(const std::string& args);
 
+// `s` quoted for /bin/sh: 'it'\''s' for it's.
+std::string shell_quote(const std::string& s);
+
 // Writes `content` to `path` (binary), creating nothing else; returns `path`.
 std::string write_file(const std::string& path, const std::string& content);
 

@@ -30,12 +30,16 @@ std::vector<long long> parse_dims(const std::string& s) {
 }
 
 const PlannedOp* find_matmul(const StepPlan& plan, const std::string& type, const std::string& linear) {
-  for (const auto& lt : plan.layer_types) {
+  auto match = [&](const PlannedLayerType& lt) -> const PlannedOp* {
     for (const auto& op : lt.ops) {
       if (op.linear >= 0 && op.type == type && plan.linears[static_cast<size_t>(op.linear)].name == linear) return &op;
     }
+    return nullptr;
+  };
+  for (const auto& lt : plan.layer_types) {
+    if (const PlannedOp* op = match(lt)) return op;
   }
-  return nullptr;
+  return match(plan.step_ops);
 }
 
 bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.task_type.rfind("EVENT", 0) == 0; }
@@ -76,7 +80,7 @@ std::map<int64_t, std::pair<double, double>> step_spans(const Profile& p, int64_
 
 std::string calibration_key(const ProfileTask& t, const StepPlan& plan) {
   if (is_event_or_cmo(t) || !(t.is_compute() || t.is_communication())) return "";
-  const std::string type = t.op_type.empty() ? t.name : t.op_type;
+  const std::string type = t.kind();
   if (t.is_cube() && !t.input_shapes.empty()) {
     // "M,K;N,K" (a linear) or "M,K;E,K,N" (grouped experts): find the linear by its shape.
     const auto semi = t.input_shapes.find(';');
@@ -104,6 +108,10 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
     c.sources.push_back(p.source);
     const double tokens = plan.tokens.padded_tokens;
     const Audit audit = audit_profile(p, &plan, run.config, cap_reading);
+    // Matmuls that read prefetched bytes from L2 run faster than their HBM traffic says: they stay
+    // in the op fits but not in the bandwidth fit.
+    std::set<double> l2_fed;
+    for (const auto& cmo : audit.cmos) l2_fed.insert(cmo.next_matmul_start_us);
     for (const auto& t : p.tasks) {
       if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
       const std::string key = calibration_key(t, plan);
@@ -114,7 +122,7 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
       if (at == std::string::npos || !t.is_cube()) continue;
       // Matmul bytes from the plan's linear: weights (touched experts) plus activations.
       const PlannedOp* op = find_matmul(plan, key.substr(0, at), key.substr(at + 1));
-      if (!op) continue;
+      if (!op || l2_fed.count(t.start_us)) continue;
       mm_bytes.push_back(op->hbm_bytes);
       mm_dur.push_back(t.duration_us);
       const double ideal_us = op->compute_us * plan.hardware.matmul_efficiency;  // at 100 % efficiency
@@ -148,7 +156,10 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   }
 
   // Matmuls in decode are memory bound: duration = overhead + bytes / bandwidth.
-  if (mm_bytes.size() >= 2) {
+  if (std::set<double>(mm_bytes.begin(), mm_bytes.end()).size() < 2) {
+    c.notes.push_back("too few matmuls that read no prefetched bytes to fit the HBM bandwidth: profile with weight "
+                      "prefetch disabled to calibrate it");
+  } else {
     auto [overhead, us_per_byte] = fit_line(mm_bytes, mm_dur);
     if (us_per_byte > 0 && overhead >= 0) {
       c.hardware.push_back({"hbm_GBps", 1.0 / us_per_byte / 1e3,

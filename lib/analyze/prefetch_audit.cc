@@ -34,7 +34,7 @@ std::optional<int> infer_num_tokens(const Profile& profile) {
 
 namespace {
 
-const std::string& kind_of(const ProfileTask& t) { return t.op_type.empty() ? t.name : t.op_type; }
+std::string kind_of(const ProfileTask& t) { return t.kind(); }
 
 bool is_event(const ProfileTask& t) {
   return t.task_type.rfind("EVENT", 0) == 0 || t.task_type == "NOTIFY_WAIT_SQE" || t.task_type == "NOTIFY_RECORD_SQE";
@@ -111,6 +111,14 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     if (t.stream_id == audit.compute_stream || t.is_communication()) main.push_back(&t);
   }
 
+  std::vector<const ProfileTask*> records, waits;
+  for (const auto& t : profile.tasks) {
+    if (t.stream_id != audit.compute_stream) continue;
+    if (t.task_type.rfind("EVENT_RECORD", 0) == 0) records.push_back(&t);
+    if (t.task_type.rfind("EVENT_WAIT", 0) == 0) waits.push_back(&t);
+  }
+  constexpr double kMaxForkToCmoUs = 50.0;  // an EVENT_RECORD further back is not this CMO's fork
+
   // What the model says each site looks like, and how many bytes it moves.
   std::map<Signature, SiteInfo> by_signature;
   std::map<std::pair<std::string, std::string>, SiteInfo> by_window_target;
@@ -133,8 +141,13 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
         const std::string before = site.fork_op > 0 ? ops[static_cast<size_t>(site.fork_op - 1)].type : "";
         const std::string window = site.on_compute_stream ? "" : ops[static_cast<size_t>(site.join_op)].type;
         const std::string target = ops[static_cast<size_t>(site.target_op)].type;
-        by_signature.emplace(Signature{before, window, target}, info);
-        by_window_target.emplace(std::make_pair(window, target), info);
+        // A key two different sites share cannot tell them apart: mark it ambiguous (empty site).
+        auto add = [&info](auto& map, const auto& key) {
+          auto [it, fresh] = map.emplace(key, info);
+          if (!fresh && it->second.site != info.site) it->second.site.clear();
+        };
+        add(by_signature, Signature{before, window, target});
+        add(by_window_target, std::make_pair(window, target));
         by_site.emplace(site.site, info);
       }
     }
@@ -152,17 +165,11 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     c.duration_us = t.duration_us;
     c.on_compute_stream = t.stream_id == audit.compute_stream;
     const double end = t.end_us();
-    constexpr double kEps = 1e-6;
+    constexpr double kEps = 2e-3;  // profiles round times to 1 ns: an end may pass the next start by that much
     // Ops overlapped, and the share of the CMO the main timeline covers. `main` is sorted by start.
     auto by_start = [](const ProfileTask* a, double v) { return a->start_us < v; };
     const size_t at = static_cast<size_t>(std::lower_bound(main.begin(), main.end(), t.start_us + kEps, by_start) - main.begin());
-    const ProfileTask* before = nullptr;
-    for (size_t j = at; j-- > 0 && j + 8 >= at;) {  // the op running or last ended at the CMO start
-      if (main[j]->end_us() <= t.start_us + kEps) {
-        before = main[j];
-        break;
-      }
-    }
+
     if (!c.on_compute_stream) {
       double covered_until = t.start_us;
       for (size_t j = at > 0 ? at - 1 : 0; j < main.size() && main[j]->start_us < end; ++j) {
@@ -176,32 +183,70 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       }
     }
     c.overlap_pct = c.duration_us > 0 ? 100.0 * c.overlap_us / c.duration_us : 0;
-    c.fork_op = before ? kind_of(*before) : "";
+
     // The next matmul after the CMO starts, and the vector work in between.
-    // The window starts with the op running when the CMO starts (the fork precedes the CMO by the
-    // event and CMO set-up time), or the next one.
-    size_t scan = static_cast<size_t>(
-        std::lower_bound(main.begin(), main.end(), c.on_compute_stream ? end - kEps : t.start_us + kEps, by_start) -
-        main.begin());
-    if (!c.on_compute_stream && scan > 0 && main[scan - 1]->end_us() > t.start_us + kEps) --scan;
+    // Fork and join: the compute stream's EVENT_RECORD before the CMO and the EVENT_WAIT that lets
+    // it through after the CMO (prefetch_preprocess / prefetch_postprocess), when the profile has
+    // them. The join's wait ends no earlier than the CMO it waits for.
+    double fork_t = t.start_us;
+    const ProfileTask* join = nullptr;
+    const ProfileTask* fork_record = nullptr;
+    if (!c.on_compute_stream) {
+      auto r = std::upper_bound(records.begin(), records.end(), t.start_us + kEps,
+                                [](double v, const ProfileTask* a) { return v < a->start_us; });
+      if (r != records.begin() && t.start_us - (*std::prev(r))->end_us() < kMaxForkToCmoUs) {
+        fork_record = *std::prev(r);
+        fork_t = fork_record->end_us();
+      }
+      for (auto w = std::lower_bound(waits.begin(), waits.end(), fork_t - kEps, by_start); w != waits.end(); ++w) {
+        if ((*w)->end_us() >= end - kEps) {
+          join = *w;
+          break;
+        }
+      }
+    }
+    // The op before the fork: with the window's last op and the next matmul, it tells the sites apart.
+    const double fork_start = fork_record ? fork_record->start_us : t.start_us;
+    const ProfileTask* before = nullptr;
+    const size_t at_fork = static_cast<size_t>(std::lower_bound(main.begin(), main.end(), fork_start + kEps, by_start) - main.begin());
+    for (size_t j = at_fork; j-- > 0 && j + 8 >= at_fork;) {
+      if (main[j]->end_us() <= fork_start + kEps) {
+        before = main[j];
+        break;
+      }
+    }
+    c.fork_op = before ? kind_of(*before) : "";
     const ProfileTask* matmul = nullptr;
     const ProfileTask* window = nullptr;
+    // Without events, the window runs from the op in flight at the fork to the next matmul.
+    size_t scan = static_cast<size_t>(
+        std::lower_bound(main.begin(), main.end(), c.on_compute_stream ? end - kEps : fork_t + kEps, by_start) - main.begin());
+    if (!c.on_compute_stream && scan > 0 && main[scan - 1]->end_us() > fork_t + kEps) --scan;
     for (size_t j = scan; j < main.size(); ++j) {
       const ProfileTask* op = main[j];
-      if (op->is_cube()) {
+      if (join && op->start_us >= join->start_us - kEps) {
+        if (op->is_cube()) {
+          matmul = op;
+          break;
+        }
+        continue;
+      }
+      if (op->is_cube() && !join) {
         matmul = op;
         break;
       }
-      if (!c.on_compute_stream) window = op;
+      if (!c.on_compute_stream && !op->is_cube()) window = op;
     }
     c.next_matmul = matmul ? kind_of(*matmul) : "";
+    c.next_matmul_start_us = matmul ? matmul->start_us : -1;
     if (window) {
       c.window_op = kind_of(*window);
-      c.window_end_us = window->end_us();
+      c.window_end_us = join ? join->start_us : window->end_us();
     } else {
-      c.window_end_us = t.start_us;  // nothing to hide behind
+      c.window_end_us = join ? join->start_us : fork_t;  // nothing to hide behind
     }
-    c.window_us = c.on_compute_stream ? 0 : c.window_end_us - t.start_us;
+    c.window_us = c.on_compute_stream ? 0 : std::max(0.0, c.window_end_us - fork_t);
+    c.hide_us = c.on_compute_stream ? 0 : std::max(0.0, c.window_end_us - t.start_us);
     c.late_us = c.on_compute_stream ? c.duration_us : end - c.window_end_us;
     c.stall_us = std::max(0.0, c.late_us);
 
@@ -211,10 +256,11 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       c.site_source = "profile";
     } else if (plan) {
       auto sig = by_signature.find(Signature{c.fork_op, c.window_op, c.next_matmul});
-      if (sig != by_signature.end()) {
+      auto wt = by_window_target.find({c.window_op, c.next_matmul});
+      if (sig != by_signature.end() && !sig->second.site.empty()) {
         c.site = sig->second.site;
         c.site_source = "signature";
-      } else if (auto wt = by_window_target.find({c.window_op, c.next_matmul}); wt != by_window_target.end()) {
+      } else if (wt != by_window_target.end() && !wt->second.site.empty()) {
         c.site = wt->second.site;
         c.site_source = "window+target";
       }
@@ -241,12 +287,13 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     SiteAudit s;
     s.site = name;
     s.count = list.size();
-    std::vector<double> dur, win, late, overlap, gbps;
+    std::vector<double> dur, win, hide, late, overlap, gbps;
     double stall = 0, bytes = 0;
     size_t late_count = 0;
     for (const CmoAudit* c : list) {
       dur.push_back(c->duration_us);
       win.push_back(c->window_us);
+      hide.push_back(c->hide_us);
       late.push_back(c->late_us);
       overlap.push_back(c->overlap_pct);
       if (c->GBps > 0) gbps.push_back(c->GBps);
@@ -258,6 +305,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     s.duration_p10_us = percentile(dur, 0.1);
     s.duration_p90_us = percentile(dur, 0.9);
     s.window_median_us = percentile(win, 0.5);
+    s.hide_median_us = percentile(hide, 0.5);
     s.late_median_us = percentile(late, 0.5);
     s.late_max_us = *std::max_element(late.begin(), late.end());
     s.overlap_median_pct = percentile(overlap, 0.5);
@@ -277,7 +325,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       s.suggestion = fmt::format("runs in the compute stream: its {:.1f} us are all exposed", s.duration_median_us);
     } else if (s.GBps_median > 0 && s.weight_bytes > 0) {
       // Bytes that the measured CMO speed moves within the measured window.
-      const double fit_bytes = s.GBps_median * 1e3 * std::max(0.0, s.window_median_us);
+      const double fit_bytes = s.GBps_median * 1e3 * s.hide_median_us;
       const double ratio = std::clamp(std::floor(fit_bytes / s.weight_bytes * 100.0) / 100.0, 0.0, 1.0);
       s.suggested_ratio = ratio;
       const double cap = info != by_site.end() ? info->second.code_cap_bytes : 0;
@@ -295,7 +343,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     } else if (s.late_median_us > 0 && s.duration_median_us > 0) {
       s.suggestion = fmt::format("ends {:.1f} us after its window (median): about {:.0f} % of its bytes would fit "
                                  "(give --model and --additional-config for a ratio)",
-                                 s.late_median_us, 100.0 * std::max(0.0, s.window_median_us) / s.duration_median_us);
+                                 s.late_median_us, 100.0 * s.hide_median_us / s.duration_median_us);
     } else {
       s.suggestion = fmt::format("hidden with {:.1f} us to spare", -s.late_median_us);
     }

@@ -37,8 +37,10 @@ struct CmoAudit {
   std::string fork_op;     // compute op that ended last before the CMO started
   std::string window_op;   // the vector work it hides behind: the last op before the next matmul
   double window_end_us = 0;
-  double window_us = 0;    // CMO start to window end
+  double window_us = 0;    // fork to window end: the time the compute stream gives the prefetch
+  double hide_us = 0;      // CMO start to window end: the time the transfer itself has
   std::string next_matmul;
+  double next_matmul_start_us = -1;
   double late_us = 0;      // CMO end - window end; > 0: ended after its vector op
   double stall_us = 0;     // max(0, late_us): what the next matmul waits
   std::string site;        // "mlp.down", or "?" when it cannot be told
@@ -52,6 +54,7 @@ struct SiteAudit {
   size_t count = 0;
   double duration_median_us = 0, duration_p10_us = 0, duration_p90_us = 0;
   double window_median_us = 0;
+  double hide_median_us = 0;
   double late_median_us = 0, late_max_us = 0;
   double stall_per_step_us = 0;
   double overlap_median_pct = 0;

@@ -91,7 +91,10 @@ TokenPlan plan_tokens(const Deployment& d) {
   }
 
   plan.num_seqs = (plan.scheduled_tokens + per_request - 1) / per_request;
-  const int max_seqs = d.max_num_seqs.value_or((plan.scheduled_tokens + per_request - 1) / per_request);
+  // Without --max-num-seqs, assume enough sequences that the capture sizes reach vllm-ascend's
+  // cap of 512 tokens (vLLM's server default, 1024 sequences, does).
+  constexpr int kDefaultMaxNumSeqs = 512;
+  const int max_seqs = d.max_num_seqs.value_or(kDefaultMaxNumSeqs);
   plan.capture_sizes = capture_sizes(max_seqs, d.num_speculative_tokens, d.tensor_parallel, d.flashcomm1);
   plan.padded_tokens = plan.scheduled_tokens;
   if (!d.graph_mode) {

@@ -147,12 +147,12 @@ nlohmann::json analyze_json(const Audit& a, const Audit* b) {
 
 std::string cmo_csv(const Audit& a) {
   std::string out =
-      "Index,Step Id,Layer,Site,Site Source,Stream ID,Start Time(us),Duration(us),Window(us),Window Op,Next Matmul,"
+      "Index,Step Id,Layer,Site,Site Source,Stream ID,Start Time(us),Duration(us),Window(us),Fork After Op,Window Op,Next Matmul,"
       "Late(us),Stall(us),Overlap(us),Overlap(%),Bytes,GBps,Overlapped Ops\n";
   for (const auto& c : a.cmos) {
-    out += fmt::format("{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{},{},{:.3f},{:.3f},{:.3f},{:.2f},{:.0f},{:.2f},{}\n", c.index,
+    out += fmt::format("{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{},{},{},{:.3f},{:.3f},{:.3f},{:.2f},{:.0f},{:.2f},{}\n", c.index,
                        c.step, c.layer, csv_escape(c.site), c.site_source, c.stream_id, c.start_us, c.duration_us, c.window_us,
-                       csv_escape(c.window_op), csv_escape(c.next_matmul), c.late_us, c.stall_us, c.overlap_us, c.overlap_pct,
+                       csv_escape(c.fork_op), csv_escape(c.window_op), csv_escape(c.next_matmul), c.late_us, c.stall_us, c.overlap_us, c.overlap_pct,
                        c.bytes, c.GBps, csv_escape(fmt::format("{}", fmt::join(c.overlapped_ops, ";"))));
   }
   return out;

@@ -69,7 +69,15 @@ std::string shapes_of(const StepPlan& plan, const PlannedOp& op, std::string& in
 
 std::string quoted_shape(const std::string& s) { return csv_escape("\"" + s + "\""); }
 
-std::string ts(double us) { return fmt::format("{:.3f}", us); }
+// Absolute timestamps are ~1.7e15 us: a double resolves only 0.25 us there, so the times are kept
+// relative to the start and joined to the integer base when written.
+struct Clock {
+  long long base_ns = 0;
+  std::string operator()(double relative_us) const {
+    const long long ns = base_ns + std::llround(relative_us * 1000.0);
+    return fmt::format("{}.{:03d}", ns / 1000, static_cast<int>(ns % 1000));
+  }
+};
 
 }  // namespace
 
@@ -82,7 +90,8 @@ std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& 
 
   std::vector<Row> rows;
   uint64_t rng = o.seed;
-  double t0 = o.base_time_us;
+  const Clock ts{std::llround(o.base_time_us * 1000.0)};
+  double t0 = 0;  // relative to base_time_us
   int task_id = 1;
   SimOptions sim;
   sim.cap_reading = scenario.cap_reading;
@@ -110,8 +119,10 @@ std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& 
       switch (e.kind) {
         case EventKind::kOp: {
           const PlannedOp& op = type.ops[static_cast<size_t>(e.op)];
-          // torch_npu names kernels aclnn<Op>_<Kernel>; keep the template name readable inside it.
-          row.name = fmt::format("aclnn{}_{}_{}", op.type, op.name, op.type);
+          // torch_npu names kernels aclnn<Op>_<Kernel> (the template name kept readable inside it);
+          // HCCL tasks are named <type>_<sequence>_0 ("hcom_allReduce__445_0").
+          row.name = op.core == "HCCL" ? fmt::format("{}_{}_0", op.type, task_id)
+                                       : fmt::format("aclnn{}_{}_{}", op.type, op.name, op.type);
           row.type = op.type;
           row.core = op.core;
           row.block = op.core == "HCCL" ? 0 : (op.core == "AI_CORE" ? 24 : 48);

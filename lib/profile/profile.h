@@ -5,6 +5,7 @@
 // or from prefetch-tuner's own --timeline-csv / --trace-json.
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,7 @@ struct ProfileTask {
   std::string op_type;     // kernel_details "Type" ("MatMulV2"); empty when the source has none (trace only)
   std::string task_type;   // "Accelerator Core" / "Task Type": AI_CORE, AI_VECTOR_CORE, MIX_AIC, MIX_AIV, AI_CPU,
                            // HCCL, COMMUNICATION, CMO, EVENT_RECORD, EVENT_WAIT, SDMA_SQE, Other ...
-  double start_us = 0;     // absolute, as in the file
+  double start_us = 0;     // relative to the profile's time origin
   double duration_us = 0;
   int64_t stream_id = -1;  // physical stream id when the source has one (trace tid), else logical
   int64_t task_id = -1;
@@ -27,6 +28,10 @@ struct ProfileTask {
   double prefetch_bytes = 0;
 
   double end_us() const { return start_us + duration_us; }
+  // The op type, or when the source gives none (a trace alone), read from the name: torch_npu
+  // kernel names end in the op type ("aclnnMatmul_MatMulCommon_MatMulV2"), HCCL names carry a
+  // sequence suffix ("hcom_allReduce__445_0").
+  std::string kind() const;
   bool is_cmo() const { return task_type == "CMO" || name == "CMO"; }
   // AI_CORE, AI_VECTOR_CORE, MIX_AIC, MIX_AIV, AI_CPU, FFTS_PLUS: compute as msprof-analyze counts it.
   bool is_compute() const;
@@ -35,8 +40,31 @@ struct ProfileTask {
   bool is_communication() const;  // HCCL, COMMUNICATION
 };
 
+// Profile timestamps are epoch microseconds (about 1.7e15), where a double resolves only
+// 0.25 us. Readers parse them exactly into integer nanoseconds and keep them relative to one
+// whole-second origin per profile, shared by every file read for it.
+bool parse_timestamp_ns(std::string_view text, int64_t& ns);
+
+class TimeOrigin {
+ public:
+  // Microseconds since the origin; the first timestamp seen sets the origin (floored to a second).
+  double relative_us(int64_t ns) {
+    if (!set_) {
+      origin_ns_ = ns >= 0 ? ns / 1'000'000'000 * 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000) * 1'000'000'000;
+      set_ = true;
+    }
+    return static_cast<double>(ns - origin_ns_) / 1000.0;
+  }
+  int64_t origin_ns() const { return set_ ? origin_ns_ : 0; }
+
+ private:
+  int64_t origin_ns_ = 0;
+  bool set_ = false;
+};
+
 struct Profile {
   std::string source;                 // what the user named
+  int64_t time_origin_ns = 0;         // start_us values are relative to this (epoch ns in real profiles)
   std::vector<std::string> files;     // files actually read
   std::vector<ProfileTask> tasks;     // device tasks, sorted by start time
   std::vector<std::string> notes;     // e.g. "no trace: CMO tasks cannot be seen in kernel_details.csv"

@@ -50,6 +50,13 @@ int64_t int_field(const CsvTable& table, const CsvRow& row, std::optional<size_t
   return std::llround(csv_number(table, row, *column));
 }
 
+// A start or stop time, parsed exactly (see TimeOrigin); msprof's trailing tab is tolerated.
+double timestamp(const CsvTable& table, const CsvRow& row, size_t column, TimeOrigin& origin) {
+  int64_t ns = 0;
+  if (column < row.fields.size() && parse_timestamp_ns(row.fields[column], ns)) return origin.relative_us(ns);
+  return csv_number(table, row, column);  // throws, naming file, line and column
+}
+
 // kernel_details writes shapes as """72,5120;2560,5120""": after CSV unquoting the value still
 // carries literal quotes. Shapes never contain quotes themselves, so drop them all.
 std::string unquote_shapes(std::string_view s) {
@@ -127,7 +134,8 @@ class StringPool {
 
 // One X event as kept while the file streams past (64 bytes).
 struct RawTask {
-  double ts = 0, dur = 0, bytes = 0;
+  int64_t ts_ns = 0;
+  double dur = 0, bytes = 0;
   int64_t pid = 0, stream = -1, task_id = -1;
   uint32_t name = 0, task_type = 0, site = 0;
   int32_t layer = -1;
@@ -157,7 +165,7 @@ class TraceCollector {
     const Kind kind = kind_of(e.pid);
     if (kind == Kind::kOther) return;
     RawTask r;
-    r.ts = e.ts;
+    r.ts_ns = e.ts_ns;
     r.dur = e.dur;
     r.bytes = e.prefetch_bytes;
     r.pid = e.pid;
@@ -172,7 +180,7 @@ class TraceCollector {
   }
 
   // The Ascend Hardware tasks, sorted by start; events of pids never named are dropped.
-  std::vector<ProfileTask> finish() {
+  std::vector<ProfileTask> finish(TimeOrigin& origin) {
     pending_.clear();
     std::vector<ProfileTask> tasks;
     tasks.reserve(hardware_.size());
@@ -181,7 +189,7 @@ class TraceCollector {
       ProfileTask t;
       t.task_type = pool_.str(r.task_type);
       t.name = r.name ? pool_.str(r.name) : t.task_type;
-      t.start_us = r.ts;
+      t.start_us = origin.relative_us(r.ts_ns);
       t.duration_us = r.dur;
       t.stream_id = r.stream;
       t.task_id = r.task_id;
@@ -247,6 +255,23 @@ bool is_matmul_name(std::string_view name) {
   return contains_ci(name, "matmul");
 }
 
+// Tasks kernel_details has no row for (CMO, events, HCCL) take the step of the task before them.
+void propagate_steps(std::vector<ProfileTask>& tasks) {
+  sort_by_start(tasks);
+  int64_t current = -1;
+  for (const auto& t : tasks) {
+    if (t.step_id >= 0) {
+      current = t.step_id;  // the first known step also covers the tasks before it
+      break;
+    }
+  }
+  if (current < 0) return;
+  for (auto& t : tasks) {
+    if (t.step_id >= 0) current = t.step_id;
+    else t.step_id = current;
+  }
+}
+
 JoinStats join(std::vector<ProfileTask>& trace_tasks, const std::vector<ProfileTask>& kernel_tasks) {
   constexpr double kToleranceUs = 1.0 + 1e-6;
   std::unordered_map<int64_t, std::vector<uint32_t>> by_task_id;
@@ -291,6 +316,7 @@ JoinStats join(std::vector<ProfileTask>& trace_tasks, const std::vector<ProfileT
       if (untyped) t.task_type = best->task_type;
       if (t.op_type.empty()) t.op_type = best->op_type;
       if (t.input_shapes.empty()) t.input_shapes = best->input_shapes;
+      if (t.step_id < 0) t.step_id = best->step_id;
     } else if (other) {
       t.task_type = is_matmul_name(t.name) ? "AI_CORE" : "AI_VECTOR_CORE";
       ++stats.other_by_name;
@@ -388,29 +414,40 @@ std::vector<OutputDir> find_output_dirs(const fs::path& root) {
     if (level >= kMaxSearchDepth) it.disable_recursion_pending();
     if (OutputDir d = scan_output_dir(it->path()); d.usable()) found.push_back(std::move(d));
   }
-  // A torch_npu run keeps msprof's own output under <run>/PROF_*/mindstudio_profiler_output
-  // beside <run>/ASCEND_PROFILER_OUTPUT: one run, and ASCEND_PROFILER_OUTPUT is what it exported.
-  std::vector<fs::path> runs;
+  // One run, several copies of its data: a torch_npu run keeps msprof's own output under
+  // <run>/PROF_*/mindstudio_profiler_output beside <run>/ASCEND_PROFILER_OUTPUT (which is what it
+  // exported), and a PROF_* directory of some CANN versions keeps per-device summary/timeline
+  // files beside mindstudio_profiler_output. The named output directory stands for its run.
+  auto under = [](const fs::path& dir, const fs::path& root) {
+    const fs::path rel = dir.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != ".." && rel != ".";
+  };
+  std::vector<fs::path> torch_runs, msprof_runs;
   for (const auto& d : found) {
-    if (d.dir.filename() == "ASCEND_PROFILER_OUTPUT") runs.push_back(d.dir.parent_path());
+    if (d.dir.filename() == "ASCEND_PROFILER_OUTPUT") torch_runs.push_back(d.dir.parent_path());
+    if (d.dir.filename() == "mindstudio_profiler_output") msprof_runs.push_back(d.dir.parent_path());
   }
-  auto inside_other_run = [&](const OutputDir& d) {
-    if (d.dir.filename() == "ASCEND_PROFILER_OUTPUT") return false;
-    for (const auto& run : runs) {
-      auto rel = d.dir.lexically_relative(run);
-      if (!rel.empty() && *rel.begin() != "..") return true;
+  auto same_run_as_another = [&](const OutputDir& d) {
+    const auto name = d.dir.filename();
+    if (name == "ASCEND_PROFILER_OUTPUT") return false;
+    for (const auto& run : torch_runs) {
+      if (under(d.dir, run)) return true;
+    }
+    if (name == "mindstudio_profiler_output") return false;
+    for (const auto& run : msprof_runs) {
+      if (under(d.dir, run)) return true;
     }
     return false;
   };
-  found.erase(std::remove_if(found.begin(), found.end(), inside_other_run), found.end());
+  found.erase(std::remove_if(found.begin(), found.end(), same_run_as_another), found.end());
   std::sort(found.begin(), found.end(), [](const OutputDir& a, const OutputDir& b) { return a.dir < b.dir; });
   return found;
 }
 
-std::vector<ProfileTask> read_kernel_files(const std::vector<std::string>& paths, Profile& profile) {
+std::vector<ProfileTask> read_kernel_files(const std::vector<std::string>& paths, Profile& profile, TimeOrigin& origin) {
   std::vector<ProfileTask> tasks;
   for (const auto& path : paths) {
-    auto part = read_kernel_csv(read_text_file(path), path);
+    auto part = read_kernel_csv(read_text_file(path), path, &origin);
     tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     profile.files.push_back(path);
   }
@@ -432,19 +469,25 @@ void note_join(Profile& profile, const JoinStats& stats, bool had_kernels) {
   }
 }
 
-void load_output_dir(const OutputDir& d, Profile& profile) {
+std::string cmo_note(bool msprof) {
+  return msprof ? "no msprof_*.json or task_time_*.csv: CMO tasks cannot be seen, op_summary never lists them"
+                : "no trace_view.json or task_time: CMO tasks cannot be seen, kernel_details.csv never lists them";
+}
+
+void load_output_dir(const OutputDir& d, Profile& profile, TimeOrigin& origin) {
   const bool msprof = d.dir.filename() == "mindstudio_profiler_output" ||
                       (d.kernels.size() > 0 && fs::path(d.kernels.front()).filename().string().starts_with("op_summary"));
   if (!d.traces.empty()) {
     std::vector<ProfileTask> tasks;
     for (const auto& path : d.traces) {
-      auto part = read_trace_json_file(path);
+      auto part = read_trace_json_file(path, &origin);
       tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
       profile.files.push_back(path);
     }
     if (!tasks.empty()) {
-      const auto kernels = read_kernel_files(d.kernels, profile);
+      const auto kernels = read_kernel_files(d.kernels, profile, origin);
       note_join(profile, join(tasks, kernels), !d.kernels.empty());
+      propagate_steps(tasks);
       profile.from_prefetch_tuner = has_our_columns(tasks);
       profile.tasks = std::move(tasks);
       return;
@@ -455,25 +498,24 @@ void load_output_dir(const OutputDir& d, Profile& profile) {
   if (!d.task_times.empty()) {
     std::vector<ProfileTask> tasks;
     for (const auto& path : d.task_times) {
-      auto part = read_task_time_csv(read_text_file(path), path);
+      auto part = read_task_time_csv(read_text_file(path), path, &origin);
       tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
       profile.files.push_back(path);
     }
-    const auto kernels = read_kernel_files(d.kernels, profile);
-    join(tasks, kernels);  // op types and shapes for the compute tasks
+    const auto kernels = read_kernel_files(d.kernels, profile, origin);
+    join(tasks, kernels);  // op types, shapes and steps for the compute tasks
+    propagate_steps(tasks);
     profile.tasks = std::move(tasks);
     return;
   }
-  profile.tasks = read_kernel_files(d.kernels, profile);
-  profile.notes.push_back(msprof ? "no msprof_*.json or task_time_*.csv: CMO tasks cannot be seen, op_summary never lists them"
-                                 : "no trace_view.json or task_time: CMO tasks cannot be seen, kernel_details.csv never "
-                                   "lists them");
+  profile.tasks = read_kernel_files(d.kernels, profile, origin);
+  profile.notes.push_back(cmo_note(msprof));
 }
 
-void load_file(const std::string& path, Profile& profile) {
+void load_file(const std::string& path, Profile& profile, TimeOrigin& origin) {
   switch (classify_file(path)) {
     case FileKind::kTrace: {
-      profile.tasks = read_trace_json_file(path);
+      profile.tasks = read_trace_json_file(path, &origin);
       profile.files.push_back(path);
       if (profile.tasks.empty()) {
         throw InputError(fmt::format(
@@ -486,18 +528,15 @@ void load_file(const std::string& path, Profile& profile) {
       return;
     }
     case FileKind::kTaskTimeCsv:
-      profile.tasks = read_task_time_csv(read_text_file(path), path);
+      profile.tasks = read_task_time_csv(read_text_file(path), path, &origin);
       profile.files.push_back(path);
       return;
     case FileKind::kKernelCsv: {
       const std::string text = read_text_file(path);
-      profile.tasks = read_kernel_csv(text, path);
+      profile.tasks = read_kernel_csv(text, path, &origin);
       profile.files.push_back(path);
       profile.from_prefetch_tuner = csv_header_has(text, "Prefetch Bytes");
-      if (!profile.from_prefetch_tuner) {
-        profile.notes.push_back(
-            "no trace_view.json or task_time: CMO tasks cannot be seen, kernel_details.csv never lists them");
-      }
+      if (!profile.from_prefetch_tuner) profile.notes.push_back(cmo_note(csv_header_has(text, "Op Name")));
       return;
     }
   }
@@ -507,7 +546,9 @@ void load_file(const std::string& path, Profile& profile) {
 
 // ---- public API ---------------------------------------------------------------------------
 
-std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::string& source) {
+std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::string& source, TimeOrigin* shared_origin) {
+  TimeOrigin own;
+  TimeOrigin& origin = shared_origin ? *shared_origin : own;
   const CsvTable table = parse_csv(text, source);
   const size_t c_name = table.require_column({"Name", "Op Name"});
   const size_t c_core = table.require_column({"Accelerator Core", "Task Type"});
@@ -539,7 +580,7 @@ std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::strin
     if (is_na(t.op_type)) t.op_type.clear();
     t.task_type = field_of(row, c_core);
     if (ours && t.task_type == "EVENT") t.task_type = t.op_type;  // EVENT_RECORD / EVENT_WAIT, as in the trace
-    t.start_us = csv_number(table, row, c_start);
+    t.start_us = timestamp(table, row, c_start, origin);
     t.duration_us = csv_number(table, row, c_dur);
     t.stream_id = int_field(table, row, c_stream);
     t.task_id = int_field(table, row, c_task);
@@ -558,7 +599,9 @@ std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::strin
   return tasks;
 }
 
-std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::string& source) {
+std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::string& source, TimeOrigin* shared_origin) {
+  TimeOrigin own;
+  TimeOrigin& origin = shared_origin ? *shared_origin : own;
   const CsvTable table = parse_csv(text, source);
   const size_t c_name = table.require_column({"kernel_name"});
   const size_t c_type = table.require_column({"kernel_type"});
@@ -576,8 +619,8 @@ std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::st
     t.task_type = field_of(row, c_type);
     t.name = field_of(row, c_name);
     if (is_na(t.name)) t.name = t.task_type;  // CMO, EVENT_RECORD ... have no kernel name
-    t.start_us = csv_number(table, row, c_start);
-    t.duration_us = c_time ? csv_number(table, row, *c_time) : csv_number(table, row, *c_stop) - t.start_us;
+    t.start_us = timestamp(table, row, c_start, origin);
+    t.duration_us = c_time ? csv_number(table, row, *c_time) : timestamp(table, row, *c_stop, origin) - t.start_us;
     t.stream_id = int_field(table, row, c_stream);
     t.task_id = int_field(table, row, c_task);
     tasks.push_back(std::move(t));
@@ -586,16 +629,18 @@ std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::st
   return tasks;
 }
 
-std::vector<ProfileTask> read_trace_json_file(const std::string& path) {
+std::vector<ProfileTask> read_trace_json_file(const std::string& path, TimeOrigin* shared_origin) {
+  TimeOrigin own;
   TraceCollector collector(path);
   parse_trace_file(path, [&](const TraceEventFields& e) { collector.on_event(e); });
-  return collector.finish();
+  return collector.finish(shared_origin ? *shared_origin : own);
 }
 
-std::vector<ProfileTask> read_trace_json_text(std::string_view text, const std::string& source) {
+std::vector<ProfileTask> read_trace_json_text(std::string_view text, const std::string& source, TimeOrigin* shared_origin) {
+  TimeOrigin own;
   TraceCollector collector(source);
   parse_trace_text(text, source, [&](const TraceEventFields& e) { collector.on_event(e); });
-  return collector.finish();
+  return collector.finish(shared_origin ? *shared_origin : own);
 }
 
 void join_kernel_details(std::vector<ProfileTask>& trace_tasks, const std::vector<ProfileTask>& kernel_tasks) {
@@ -604,6 +649,7 @@ void join_kernel_details(std::vector<ProfileTask>& trace_tasks, const std::vecto
 
 Profile load_profile(const std::string& path) {
   Profile profile;
+  TimeOrigin origin;  // one for every file of this profile, so their times line up
   profile.source = path;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
@@ -621,14 +667,15 @@ Profile load_profile(const std::string& path) {
       throw InputError(fmt::format("{}: holds {} profiler output directories; name one of them:{}", path, dirs.size(),
                                    list));
     }
-    load_output_dir(dirs.front(), profile);
+    load_output_dir(dirs.front(), profile, origin);
   } else {
-    load_file(path, profile);
+    load_file(path, profile, origin);
   }
   if (profile.tasks.empty()) {
     throw InputError(fmt::format("{}: no device tasks in {}", path, fmt::join(profile.files, ", ")));
   }
   sort_by_start(profile.tasks);
+  profile.time_origin_ns = origin.origin_ns();
   return profile;
 }
 

@@ -1,5 +1,8 @@
 #include "profile/trace_stream.h"
 
+#include "profile/profile.h"
+
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -28,6 +31,22 @@ constexpr bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 constexpr bool is_number_char(unsigned char c) {
   return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
+
+// Eight bytes at a time (SWAR): a mask with the high bit set in the first byte that is a quote,
+// a backslash or (when asked) a control character. Bits above the first hit may be spurious
+// (borrows), so only the lowest set bit is used.
+static_assert(std::endian::native == std::endian::little, "the SWAR string scan assumes little endian");
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHigh = 0x8080808080808080ull;
+inline uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t zero_bytes(uint64_t v) { return (v - kOnes) & ~v & kHigh; }
+inline uint64_t quote_or_backslash(uint64_t v) { return zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\')); }
+inline uint64_t string_special(uint64_t v) { return quote_or_backslash(v) | ((v - kOnes * 0x20) & ~v & kHigh); }
+inline size_t first_hit(uint64_t mask) { return static_cast<size_t>(std::countr_zero(mask)) / 8; }
 
 std::string describe_byte(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -95,7 +114,7 @@ class Parser {
   void run_file(std::FILE* file, size_t chunk_bytes) {
     file_ = file;
     capacity_ = std::max<size_t>(chunk_bytes, 16);
-    storage_ = std::make_unique<char[]>(capacity_);
+    storage_ = std::make_unique_for_overwrite<char[]>(capacity_);
     begin_ = end_ = storage_.get();
     eof_ = false;
     drive();
@@ -131,7 +150,7 @@ class Parser {
     if (pos == buf && keep == capacity_) {
       // One unit fills the whole buffer: grow it.
       const size_t bigger = capacity_ * 2;
-      auto grown = std::make_unique<char[]>(bigger);
+      auto grown = std::make_unique_for_overwrite<char[]>(bigger);
       std::memcpy(grown.get(), buf, keep);
       storage_ = std::move(grown);
       capacity_ = bigger;
@@ -186,6 +205,14 @@ class Parser {
     const char* s = p + 1;
     const char* q = s;
     for (;;) {
+      while (end_ - q >= 8) {
+        const uint64_t m = string_special(load8(q));
+        if (m) {
+          q += first_hit(m);
+          break;
+        }
+        q += 8;
+      }
       need(q);
       const auto c = static_cast<unsigned char>(*q);
       if (c == '"') {
@@ -259,19 +286,27 @@ class Parser {
 
   // p at '"'; skips to after the closing quote without decoding.
   void skip_string(const char*& p) const {
-    const char* const s = p + 1;
-    const char* q = s;
+    const char* q = p + 1;
     for (;;) {
-      const void* hit = q < end_ ? std::memchr(q, '"', static_cast<size_t>(end_ - q)) : nullptr;
-      if (!hit) underflow(end_);
-      const char* h = static_cast<const char*>(hit);
-      const char* b = h;
-      while (b > s && b[-1] == '\\') --b;
-      if (((h - b) & 1) == 0) {
-        p = h + 1;
+      while (end_ - q >= 8) {
+        const uint64_t m = quote_or_backslash(load8(q));
+        if (m) {
+          q += first_hit(m);
+          break;
+        }
+        q += 8;
+      }
+      need(q);
+      if (*q == '"') {
+        p = q + 1;
         return;
       }
-      q = h + 1;
+      if (*q == '\\') {
+        need(q + 1);
+        q += 2;  // the escaped character, whatever it is
+      } else {
+        ++q;
+      }
     }
   }
 
@@ -291,6 +326,32 @@ class Parser {
     }
     p = q;
     return text;
+  }
+
+  // p at '-' or a digit. A plain integer straight from its digits; a fraction, an exponent or
+  // more than 18 digits take the general path.
+  int64_t read_integer(const char*& p) const {
+    const char* q = p;
+    const bool negative = *q == '-';
+    if (negative) ++q;
+    const char* digits = q;
+    uint64_t v = 0;
+    for (;;) {
+      need(q);
+      const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*q)) - '0';
+      if (d > 9) break;
+      v = v * 10 + d;
+      ++q;
+    }
+    if (q == digits || q - digits > 18 || is_number_char(static_cast<unsigned char>(*q))) {
+      const char* at = p;
+      const std::string_view text = number_token(p);
+      int64_t out = 0;
+      if (!to_int(text, out)) fail(at, fmt::format("malformed number \"{}\"", text));
+      return out;
+    }
+    p = q;
+    return negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
   }
 
   void literal(const char*& p, std::string_view word) const {
@@ -405,7 +466,6 @@ class Parser {
   // pid / tid: a number, a numeric string, or any other string (which gets an id of its own).
   void read_id(const char*& p, int64_t& out, bool& present) {
     p = ws(p);
-    const char* at = p;
     if (*p == '"') {
       std::string_view s = read_string(p, tmp_);
       if (!to_int(s, out)) {
@@ -416,8 +476,7 @@ class Parser {
       return;
     }
     if (*p == '-' || is_digit(static_cast<unsigned char>(*p))) {
-      std::string_view s = number_token(p);
-      if (!to_int(s, out)) fail(at, fmt::format("malformed number \"{}\"", s));
+      out = read_integer(p);
       present = true;
       return;
     }
@@ -427,7 +486,6 @@ class Parser {
   // An integer argument ("Task Id": 12 or "12"); "N/A" and other values leave `out` alone.
   void read_int_arg(const char*& p, int64_t& out) {
     p = ws(p);
-    const char* at = p;
     if (*p == '"') {
       std::string_view s = read_string(p, tmp_);
       int64_t v = 0;
@@ -435,8 +493,7 @@ class Parser {
       return;
     }
     if (*p == '-' || is_digit(static_cast<unsigned char>(*p))) {
-      std::string_view s = number_token(p);
-      if (!to_int(s, out)) fail(at, fmt::format("malformed number \"{}\"", s));
+      out = read_integer(p);
       return;
     }
     skip_value(p, 3);
@@ -536,7 +593,12 @@ class Parser {
             read_string_value(p, ph, tmp_, 1);
             e.ph = ph.empty() ? 0 : ph.front();
           } else if (key == "ts") {
+            // Epoch microseconds lose precision in a double: keep the exact nanoseconds too.
+            const char* start = ws(p);
             read_double(p, e.ts, e.has_ts, "ts", true);
+            if (e.has_ts && !parse_timestamp_ns(std::string_view(start, static_cast<size_t>(p - start)), e.ts_ns)) {
+              e.ts_ns = static_cast<int64_t>(std::llround(e.ts * 1000.0));
+            }
           } else {
             handled = false;
           }

@@ -27,6 +27,7 @@ struct TraceEventFields {
   int64_t pid = 0;  // a non-numeric string pid/tid gets a negative id of its own
   int64_t tid = 0;
   double ts = 0;  // "ts": number or numeric string, microseconds
+  int64_t ts_ns = 0;  // the same, exactly, in nanoseconds
   double dur = 0;
   // From "args".
   std::string_view arg_name;       // "name" (process_name / thread_name metadata)

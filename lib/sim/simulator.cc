@@ -89,6 +89,7 @@ class Engine {
     op_slow_.resize(max_ops);
     op_base_.resize(max_ops);
     queue_.reserve(max_sites);
+    held_by_linear_.assign(plan.linears.size(), 0.0);
     if (summaries_) {
       accum_.resize(plan.layer_types.size());
       for (size_t t = 0; t < plan.layer_types.size(); ++t) accum_[t].resize(plan.layer_types[t].sites.size());
@@ -154,8 +155,11 @@ class Engine {
           const size_t su = static_cast<size_t>(s);
           if (!(*active)[su] || issued_[su] <= 0) continue;
           saved_[su] = op.standalone_us - op.duration_with_l2(landed_bytes(s), hw_.hbm_GBps, hw_.l2_read_speedup);
-          // The matmul has consumed the prefetched part; it no longer counts against L2.
-          l2_held_ -= issued_[su];
+        }
+        // The matmul has consumed the prefetched part of its weight; it no longer counts against L2.
+        if (op.linear >= 0 && held_by_linear_[static_cast<size_t>(op.linear)] > 0) {
+          l2_held_ -= held_by_linear_[static_cast<size_t>(op.linear)];
+          held_by_linear_[static_cast<size_t>(op.linear)] = 0;
           issued_in_l2_done(t);
         }
         for (int s : type.joins_after[i]) {
@@ -176,13 +180,18 @@ class Engine {
     double t = 0;
     for (int ti : plan_.layer_sequence) {
       double& lt = type_time[static_cast<size_t>(ti)];
-      if (lt < 0) lt = run_layer(plan_.layer_types[static_cast<size_t>(ti)], ti, 0, 0.0);
+      if (lt < 0) {
+        reset_streams();
+        lt = run_layer(plan_.layer_types[static_cast<size_t>(ti)], ti, 0, 0.0);
+      }
       t += lt;
     }
+    reset_streams();
     return t + run_layer(plan_.step_ops, -1, -1, 0.0);
   }
 
   double run_segment(int type_index, size_t begin, size_t end) {
+    reset_streams();
     const PlannedLayerType& type = type_index >= 0 ? plan_.layer_types[static_cast<size_t>(type_index)] : plan_.step_ops;
     return run_layer(type, type_index, 0, 0.0, begin, end);
   }
@@ -221,6 +230,14 @@ class Engine {
   }
 
  private:
+  // Idle streams and empty L2 at time 0, for a run that stands on its own.
+  void reset_streams() {
+    prefetch_free_us_ = 0;
+    compute_free_us_ = 0;
+    l2_held_ = 0;
+    std::fill(held_by_linear_.begin(), held_by_linear_.end(), 0.0);
+  }
+
   double landed_bytes(int s) const {
     const size_t su = static_cast<size_t>(s);
     if (finished_[su]) return in_l2_[su];
@@ -238,11 +255,16 @@ class Engine {
     const size_t su = static_cast<size_t>(s);
     const PlannedSite& site = type.sites[su];
     // The prefetch can only use L2 not already held by earlier prefetches still waiting for their matmul.
-    double bytes = std::min(ip.issued_bytes, hw_.l2_size_bytes - l2_held_);
+    // Prefetches all start at offset 0, so two of one weight overlap in L2: only the larger counts.
+    double& held = held_by_linear_[static_cast<size_t>(site.linear)];
+    double bytes = std::min(ip.issued_bytes, hw_.l2_size_bytes - (l2_held_ - held));
     if (bytes < ip.issued_bytes && summaries_) accum_[static_cast<size_t>(type_index)][su].l2_limited = true;
     if (bytes <= 0) return t;
     issued_[su] = bytes;
-    l2_held_ += bytes;
+    if (bytes > held) {
+      l2_held_ += bytes - held;
+      held = bytes;
+    }
     peak_l2_ = std::max(peak_l2_, l2_held_);
     if (site.on_compute_stream) {
       // MLA/SFA prefetch runs in the current stream: the compute stream does the CMO itself.
@@ -470,6 +492,7 @@ class Engine {
   std::vector<CmoTask> queue_;
   size_t head_ = 0;
   double l2_held_ = 0, peak_l2_ = 0;
+  std::vector<double> held_by_linear_;  // prefetched bytes of each linear held in L2
   double prefetch_free_us_ = 0, compute_free_us_ = 0;
   double step_ops_us_ = 0;
   std::vector<double> layer_time_;

@@ -29,7 +29,10 @@ std::string read_text_file(const std::string& path) {
   return buffer.str();
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+namespace {
+
+// Checks the target and writes `content` to a temporary beside it; returns the temporary's path.
+std::filesystem::path stage(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   std::error_code ec;
@@ -41,23 +44,54 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     throw InputError(fmt::format("{}: output directory '{}' does not exist", path, dir.string()));
   }
   const fs::path temp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw InputError(fmt::format("{}: cannot create output file ({})", path, std::strerror(errno)));
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    throw InputError(fmt::format("{}: cannot create output file ({})", path, std::strerror(errno)));
+  }
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.flush();
+  if (!out) {
+    out.close();
+    fs::remove(temp, ec);
+    throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(errno)));
+  }
+  return temp;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  write_outputs_atomically({{path, content}});
+}
+
+void write_outputs_atomically(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::path, fs::path>> staged;  // temporary, target
+  std::error_code ec;
+  const std::string* to_stdout = nullptr;
+  try {
+    for (const auto& [path, content] : outputs) {
+      if (path.empty()) continue;
+      if (path == "-") {
+        to_stdout = &content;
+        continue;
+      }
+      staged.emplace_back(stage(path, content), fs::path(path));
     }
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(temp, ec);
-      throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(errno)));
+  } catch (...) {
+    for (const auto& [temp, target] : staged) fs::remove(temp, ec);
+    throw;
+  }
+  for (size_t i = 0; i < staged.size(); ++i) {
+    fs::rename(staged[i].first, staged[i].second, ec);
+    if (ec) {
+      for (size_t j = i; j < staged.size(); ++j) fs::remove(staged[j].first, ec);
+      throw InputError(fmt::format("{}: cannot move the finished file into place", staged[i].second.string()));
     }
   }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw InputError(fmt::format("{}: cannot move the finished file into place", path));
+  if (to_stdout) {
+    std::fwrite(to_stdout->data(), 1, to_stdout->size(), stdout);
+    std::fflush(stdout);
   }
 }
 

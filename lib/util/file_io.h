@@ -1,5 +1,7 @@
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pt {
 
@@ -9,5 +11,10 @@ std::string read_text_file(const std::string& path);
 // Writes whole or not at all: the content goes to a temporary file beside `path`, which is
 // renamed over it only once complete, so a failure leaves any existing file untouched.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+// Several outputs of one run: every file is written to its temporary first, and only when all
+// are complete are they renamed into place, so a failure leaves every existing file untouched.
+// An empty path is skipped; "-" means standard output, written last.
+void write_outputs_atomically(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 }  // namespace pt

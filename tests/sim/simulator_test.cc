@@ -1,0 +1,773 @@
+// The two-stream simulation checked in closed form. The layer template below uses "measured" ops
+// (known duration and HBM bytes) and a "layer_sequence" override, on a hardware profile with round
+// numbers (test::round_hardware_json): HBM 1e6 B/us, CMO 5e5 B/us, L2 read speed-up 2, every fixed
+// cost 0. The model is Qwen3-8B at TP4 W8A8, whose down_proj per rank is 4096 x 3072 int8 =
+// 12582912 B: a prefetch of it alone takes 12582912 / 5e5 = 25.165824 us.
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/scenario.h"
+#include "test_support.h"
+
+namespace pt {
+namespace {
+
+using test::contains;
+using test::error_of;
+
+constexpr double kDownBytes = 12582912;    // Qwen3-8B TP4 W8A8 down_proj
+constexpr double kGateUpBytes = 25165824;  // Qwen3-8B TP4 W8A8 gate_up_proj (24 MiB)
+constexpr double kOBytes = 4194304;        // Qwen3-8B TP4 W8A8 o_proj (4 MiB)
+constexpr double kCmoRate = 5e5;           // B/us
+constexpr double kHbmRate = 1e6;           // B/us
+constexpr double kDownCmoUs = kDownBytes / kCmoRate;  // 25.165824 us
+constexpr double kTol = 1e-6;
+
+// pre (10 us) | fork | window (40 us, no HBM) | join | down (30 us, reads down_proj)  x 3 layers,
+// then one step op "head" (5 us).
+const char* kClosed = R"({
+  "schema": "prefetch-tuner/layer-template/1",
+  "name": "closed",
+  "layer_types": {
+    "blk": {
+      "ops": [
+        {"name": "pre", "kind": "measured", "duration_us": 10},
+        {"name": "window", "kind": "measured", "duration_us": 40, "hbm_bytes": 0},
+        {"name": "down", "kind": "measured", "duration_us": 30, "linear": "down_proj", "hbm_bytes": 12582912}
+      ]
+    }
+  },
+  "step_ops": [{"name": "head", "kind": "measured", "duration_us": 5}],
+  "sites": [
+    {"site": "mlp.down", "ratio_key": "mlp.down", "layer_type": "blk", "linear": "down_proj",
+     "fork_before": "window", "join_after": "window", "target": "down"}
+  ],
+  "layer_sequence": [{"type": "blk", "count": 3}]
+})";
+
+const ModelConfig& qwen3_8b() {
+  static const ModelConfig m = load_model("Qwen3-8B");
+  return m;
+}
+
+Deployment tp4_w8a8_8_tokens() {
+  Deployment d;
+  d.tensor_parallel = 4;
+  d.quantization = Quantization::kW8A8Static;
+  d.num_tokens = 8;
+  return d;
+}
+
+struct Closed {
+  nlohmann::json tmpl = nlohmann::json::parse(kClosed);
+  HardwareProfile hw = parse_hardware_profile(test::round_hardware_json(), "round.json");
+  WeightPrefetchConfig config = WeightPrefetchConfig::defaults_enabled();
+  SimOptions options{CapReading::kCode, true};
+  StepPlan plan;
+
+  nlohmann::json& window() { return tmpl["layer_types"]["blk"]["ops"][1]; }
+
+  StepResult run() {
+    plan = build_step_plan(qwen3_8b(), tp4_w8a8_8_tokens(), hw, parse_layer_template(tmpl.dump(), "closed.json"));
+    return simulate_step(plan, config, options);
+  }
+
+  // The op event of `name` in decoder layer `layer` (or a step op with layer -1).
+  const TimelineEvent& op(const StepResult& r, const std::string& name, int layer) const {
+    for (const auto& e : r.timeline) {
+      if (e.kind != EventKind::kOp || e.layer != layer) continue;
+      const PlannedLayerType& t = e.layer_type >= 0 ? plan.layer_types[static_cast<size_t>(e.layer_type)] : plan.step_ops;
+      if (t.ops[static_cast<size_t>(e.op)].name == name) return e;
+    }
+    ADD_FAILURE() << "no op event " << name << " in layer " << layer;
+    return r.timeline.front();
+  }
+
+  std::vector<TimelineEvent> cmos(const StepResult& r, int layer) const {
+    std::vector<TimelineEvent> out;
+    for (const auto& e : r.timeline) {
+      if (e.kind == EventKind::kCmo && e.layer == layer) out.push_back(e);
+    }
+    return out;
+  }
+};
+
+const SiteSummary& site(const StepResult& r, const std::string& name) {
+  for (const auto& s : r.sites) {
+    if (s.site == name) return s;
+  }
+  ADD_FAILURE() << "no site " << name;
+  return r.sites.front();
+}
+
+// ---------------------------------------------------------------------------------------------
+// a. prefetch disabled: the serial sum of standalone durations.
+
+TEST(SimulatorClosedForm, DisabledIsTheSerialSum) {
+  Closed c;
+  c.config.enabled = false;
+  StepResult r = c.run();
+  // 3 layers x (10 + 40 + 30) + head 5.
+  EXPECT_DOUBLE_EQ(r.step_time_us, 3 * 80.0 + 5);
+  EXPECT_DOUBLE_EQ(r.step_ops_us, 5);
+  ASSERT_EQ(r.layer_time_us.size(), 3u);
+  for (double t : r.layer_time_us) EXPECT_DOUBLE_EQ(t, 80);
+  EXPECT_EQ(c.cmos(r, 0).size(), 0u);
+  EXPECT_EQ(r.peak_l2_bytes, 0);
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_FALSE(s.active);
+  EXPECT_EQ(s.reason, "weight prefetch disabled (\"enabled\" is not true)");
+  EXPECT_EQ(s.issued_bytes, 0);
+}
+
+TEST(SimulatorClosedForm, DisabledIsTheSerialSumForEveryBundledModel) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  WeightPrefetchConfig off = WeightPrefetchConfig::defaults_enabled();
+  off.enabled = false;
+  for (const auto& name : bundled_model_names()) {
+    SCOPED_TRACE(name);
+    ModelConfig m = load_model(name);
+    StepPlan plan = build_step_plan(m, Deployment{}, hw, load_layer_template("", m));
+    double serial = 0;
+    for (int ti : plan.layer_sequence) {
+      for (const auto& op : plan.layer_types[static_cast<size_t>(ti)].ops) serial += op.standalone_us;
+    }
+    for (const auto& op : plan.step_ops.ops) serial += op.standalone_us;
+    StepResult r = simulate_step(plan, off, SimOptions{});
+    EXPECT_NEAR(r.step_time_us, serial, serial * 1e-12);
+    for (const auto& s : r.sites) EXPECT_FALSE(s.active) << s.site;
+  }
+}
+
+TEST(SimulatorClosedForm, RatioZeroEverywhereIsTheSerialSum) {
+  Closed c;
+  c.config.ratio = {0, 0, 0, 0, 0};
+  StepResult r = c.run();
+  EXPECT_DOUBLE_EQ(r.step_time_us, 245);
+  EXPECT_EQ(site(r, "mlp.down").reason, "ratio 0 in the config: nothing is prefetched");
+}
+
+// ---------------------------------------------------------------------------------------------
+// b. a window longer than the prefetch: no stall; prefetch time = bytes / CMO rate + setup.
+
+TEST(SimulatorClosedForm, LongWindowHidesThePrefetch) {
+  Closed c;
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  ASSERT_TRUE(s.active) << s.reason;
+  EXPECT_EQ(s.issued_bytes, kDownBytes);
+  EXPECT_EQ(s.requested_bytes, kDownBytes);
+  EXPECT_EQ(s.limit, "weight");
+  EXPECT_EQ(s.layers, 3);
+  EXPECT_NEAR(s.prefetch_us, kDownCmoUs, kTol);  // 25.165824
+  EXPECT_NEAR(s.window_us, 40, kTol);
+  EXPECT_NEAR(s.stall_us, 0, kTol);
+  EXPECT_NEAR(s.overlap_pct, 100, 1e-9);
+  EXPECT_NEAR(s.vector_slowdown_us, 0, kTol);
+  EXPECT_EQ(s.window_ops, (std::vector<std::string>{"window"}));
+  // The CMO of layer 0 starts at the fork (after "pre", t = 10) on stream 3.
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_EQ(cmo[0].stream, kPrefetchStreamId);
+  EXPECT_NEAR(cmo[0].start_us, 10, kTol);
+  EXPECT_NEAR(cmo[0].duration_us, kDownCmoUs, kTol);
+  EXPECT_EQ(cmo[0].bytes, kDownBytes);
+  // i. down reads its whole weight from L2: 30 - 12582912 / 1e6 * (1 - 1/2) = 23.708544 us.
+  EXPECT_NEAR(s.matmul_saved_us, 6.291456, kTol);
+  EXPECT_NEAR(c.op(r, "down", 0).duration_us, 23.708544, kTol);
+  EXPECT_EQ(c.op(r, "down", 0).l2_read_bytes, kDownBytes);
+  EXPECT_EQ(c.op(r, "down", 0).hbm_bytes, 0);
+  EXPECT_NEAR(s.net_gain_us, 6.291456, kTol);
+  // Step: 3 x (10 + 40 + 23.708544) + 5.
+  EXPECT_NEAR(r.step_time_us, 3 * 73.708544 + 5, kTol);
+}
+
+TEST(SimulatorClosedForm, PrefetchTimeScalesWithTheCmoRate) {
+  Closed c;
+  c.hw.cmo_GBps = 800;  // 8e5 B/us: 12582912 / 8e5 = 15.72864 us
+  StepResult r = c.run();
+  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, 15.72864, kTol);
+  // The CMO cannot run faster than HBM: cmo_GBps above hbm_GBps is clamped to it.
+  Closed fast;
+  fast.hw.cmo_GBps = 4000;
+  EXPECT_NEAR(site(fast.run(), "mlp.down").prefetch_us, kDownBytes / kHbmRate, kTol);
+}
+
+TEST(SimulatorClosedForm, PrefetchTakesSetupPlusTransferFromTheFork) {
+  // cmo_setup_us = 3: the data lands 3 + 25.165824 us after the fork (t = 10), inside the 40 us
+  // window. The CMO slice, like the profiler's, shows the transfer only: it starts after the setup.
+  Closed c;
+  c.hw.cmo_setup_us = 3;
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_NEAR(s.stall_us, 0, kTol);
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_NEAR(cmo[0].start_us, 10 + 3, kTol);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 10 + 3 + kDownCmoUs, kTol);
+  EXPECT_NEAR(s.prefetch_us, kDownCmoUs, kTol);
+  EXPECT_NEAR(s.window_us, 40, kTol);
+}
+
+TEST(SimulatorClosedForm, SetupCountsInTheStall) {
+  // Window 10 us, setup 3: the compute stream waits 3 + 25.165824 - 10 = 18.165824 us at the join.
+  Closed c;
+  c.hw.cmo_setup_us = 3;
+  c.window()["duration_us"] = 10;
+  StepResult r = c.run();
+  EXPECT_NEAR(site(r, "mlp.down").stall_us, 3 + kDownCmoUs - 10, kTol);
+  for (double t : r.layer_time_us) EXPECT_NEAR(t, 10 + 3 + kDownCmoUs + 23.708544, kTol);
+}
+
+// ---------------------------------------------------------------------------------------------
+// c. a window shorter than the prefetch: stall = prefetch - window.
+
+TEST(SimulatorClosedForm, ShortWindowStallsByTheDifference) {
+  Closed c;
+  c.window()["duration_us"] = 10;
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  ASSERT_TRUE(s.active);
+  EXPECT_NEAR(s.window_us, 10, kTol);
+  EXPECT_NEAR(s.prefetch_us, kDownCmoUs, kTol);
+  EXPECT_NEAR(s.stall_us, kDownCmoUs - 10, kTol);  // 15.165824
+  EXPECT_NEAR(s.overlap_pct, 100.0 * 10 / kDownCmoUs, 1e-6);
+  // The EVENT_WAIT of layer 0 sits at the join (t = 20) and lasts the stall.
+  bool found = false;
+  for (const auto& e : r.timeline) {
+    if (e.kind == EventKind::kEventWait && e.layer == 0) {
+      found = true;
+      EXPECT_NEAR(e.start_us, 20, kTol);
+      EXPECT_NEAR(e.stall_us, kDownCmoUs - 10, kTol);
+      EXPECT_NEAR(e.duration_us, kDownCmoUs - 10, kTol);  // join_us = 0
+      EXPECT_EQ(e.stream, kComputeStreamId);
+    }
+  }
+  EXPECT_TRUE(found);
+  // down starts when the CMO ends (10 + 25.165824) and reads all of it from L2.
+  EXPECT_NEAR(c.op(r, "down", 0).start_us, 10 + kDownCmoUs, kTol);
+  EXPECT_NEAR(c.op(r, "down", 0).duration_us, 23.708544, kTol);
+  // Per layer 10 + 10 + 15.165824 + 23.708544 = 58.874368.
+  for (double t : r.layer_time_us) EXPECT_NEAR(t, 58.874368, kTol);
+  EXPECT_NEAR(r.step_time_us, 3 * 58.874368 + 5, kTol);
+  // Net gain per layer: saved 6.291456 - stall 15.165824.
+  EXPECT_NEAR(s.net_gain_us, 6.291456 - 15.165824, kTol);
+}
+
+TEST(SimulatorClosedForm, ForkAndJoinCostsAreChargedOnTheComputeStream) {
+  Closed c;
+  c.hw.fork_us = 1;
+  c.hw.join_us = 2;
+  StepResult r = c.run();
+  // Per layer: 10 + fork 1 + 40 + join 2 + 23.708544 (the CMO ends 25.165824 after the fork, no stall).
+  for (double t : r.layer_time_us) EXPECT_NEAR(t, 76.708544, kTol);
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_NEAR(s.stall_us, 0, kTol);
+  EXPECT_NEAR(s.net_gain_us, 6.291456 - 3, kTol);
+  EXPECT_NEAR(c.cmos(r, 0)[0].start_us, 11, kTol);  // after the 1 us fork
+}
+
+// ---------------------------------------------------------------------------------------------
+// d. contention: the window op demands HBM; demand + CMO > HBM. Engine::share gives the CMO
+//    r_p = min(d_p, max(cap * w / (1 + w), cap - d_c)) and the op r_c = min(d_c, cap - r_p); the op
+//    progresses at r_c / d_c of its own speed.
+
+TEST(SimulatorClosedForm, ContentionWithEqualQosSlowsTheOpOnly) {
+  // d_c = 3.6e7 B / 40 us = 9e5 B/us; d_p = 5e5; w = 1: fair share 5e5 -> r_p = 5e5, r_c = 5e5,
+  // op speed 5/9. The CMO ends after 25.165824 us (its full rate); the op has done
+  // 25.165824 * 5/9 = 13.981013 us of its 40 and finishes the rest alone:
+  // 25.165824 + (40 - 13.98101333) = 51.18481067 us.
+  Closed c;
+  c.window()["hbm_bytes"] = 3.6e7;
+  StepResult r = c.run();
+  const double op_us = kDownCmoUs + (40 - kDownCmoUs * 5.0 / 9.0);
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, op_us, kTol);
+  EXPECT_NEAR(op_us, 51.18481067, 1e-7);
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 10 + kDownCmoUs, kTol);
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_NEAR(s.stall_us, 0, kTol);
+  EXPECT_NEAR(s.vector_slowdown_us, op_us - 40, kTol);
+  EXPECT_NEAR(s.vector_slowdown_pct, 100 * (op_us - 40) / 40, 1e-6);
+  EXPECT_NEAR(s.window_us, op_us, kTol);
+}
+
+TEST(SimulatorClosedForm, ContentionWithLowQosSlowsBoth) {
+  // w = 0.5: fair share 1e6 * 0.5 / 1.5 = 333333.3 B/us; cap - d_c = 1e5 -> r_p = 1e6/3;
+  // r_c = min(9e5, 2e6/3) = 2e6/3 -> op speed 20/27. The CMO takes 12582912 * 3 / 1e6 = 37.748736 us;
+  // by then the op has done 37.748736 * 20/27 = 27.96202667 us and needs 12.03797333 more:
+  // window op 49.78670933 us; CMO ends at 10 + 37.748736 = 47.748736.
+  Closed c;
+  c.hw.cmo_qos_weight = 0.5;
+  c.window()["hbm_bytes"] = 3.6e7;
+  StepResult r = c.run();
+  const double cmo_us = kDownBytes * 3 / 1e6;
+  const double op_us = cmo_us + (40 - cmo_us * 20.0 / 27.0);
+  EXPECT_NEAR(cmo_us, 37.748736, 1e-9);
+  EXPECT_NEAR(op_us, 49.78670933, 1e-7);
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, op_us, kTol);
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_NEAR(cmo[0].start_us, 10, kTol);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 47.748736, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, cmo_us, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").stall_us, 0, kTol);
+}
+
+TEST(SimulatorClosedForm, ContentionWithLowQosSlowsTheCmoOnlyAndStalls) {
+  // w = 0.25, d_c = 3.2e7 / 40 = 8e5: fair share 1e6 * 0.25 / 1.25 = 2e5 = cap - d_c -> r_p = 2e5,
+  // r_c = 8e5 (the op is not slowed). In the 40 us window the CMO moves 8e6 B; the 4582912 B left
+  // then move at the full 5e5 B/us: 9.165824 us of stall; the CMO ends at 10 + 40 + 9.165824.
+  Closed c;
+  c.hw.cmo_qos_weight = 0.25;
+  c.window()["hbm_bytes"] = 3.2e7;
+  StepResult r = c.run();
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, 40, kTol);
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_NEAR(s.stall_us, 9.165824, kTol);
+  EXPECT_NEAR(s.prefetch_us, 49.165824, kTol);
+  EXPECT_NEAR(s.vector_slowdown_us, 0, kTol);
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 59.165824, kTol);
+}
+
+TEST(SimulatorClosedForm, CmoTakesWhatTheOpLeavesWhenMoreThanItsShare) {
+  // w = 0.25, d_c = 2.4e7 / 40 = 6e5: fair share 2e5 < cap - d_c = 4e5 -> r_p = 4e5, r_c = 6e5 (op
+  // not slowed). The CMO takes 12582912 / 4e5 = 31.45728 us, inside the window.
+  Closed c;
+  c.hw.cmo_qos_weight = 0.25;
+  c.window()["hbm_bytes"] = 2.4e7;
+  StepResult r = c.run();
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, 40, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, 31.45728, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").stall_us, 0, kTol);
+}
+
+TEST(SimulatorClosedForm, NoContentionBelowHbmCapacity) {
+  // d_c = 1.6e7 / 40 = 4e5; 4e5 + 5e5 <= 1e6: both run at full speed.
+  Closed c;
+  c.window()["hbm_bytes"] = 1.6e7;
+  StepResult r = c.run();
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, 40, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, kDownCmoUs, kTol);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several prefetches: one FIFO prefetch stream, L2 shared.
+
+// Two sites fork before "window": down_proj (25.165824 us) then o_proj (4194304 / 5e5 = 8.388608 us).
+nlohmann::json two_sites() {
+  auto j = nlohmann::json::parse(kClosed);
+  j["layer_types"]["blk"]["ops"].push_back({{"name", "o"}, {"kind", "measured"}, {"duration_us", 20}, {"linear", "o_proj"}});
+  j["sites"].push_back({{"site", "attn.o"}, {"ratio_key", "attn.o"}, {"layer_type", "blk"}, {"linear", "o_proj"},
+                        {"fork_before", "window"}, {"join_after", "window"}, {"target", "o"}});
+  return j;
+}
+
+TEST(SimulatorClosedForm, PrefetchStreamIsFifo) {
+  Closed c;
+  c.tmpl = two_sites();
+  StepResult r = c.run();
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 2u);
+  EXPECT_EQ(cmo[0].bytes, kDownBytes);
+  EXPECT_EQ(cmo[1].bytes, kOBytes);
+  EXPECT_NEAR(cmo[0].start_us, 10, kTol);
+  EXPECT_NEAR(cmo[1].start_us, 10 + kDownCmoUs, kTol);  // waits for the first
+  EXPECT_NEAR(cmo[1].duration_us, kOBytes / kCmoRate, kTol);
+  EXPECT_NEAR(site(r, "attn.o").stall_us, 0, kTol);  // 33.554432 us < 40
+  EXPECT_NEAR(r.peak_l2_bytes, kDownBytes + kOBytes, 1);
+  // o: 20 - 4194304 / 1e6 / 2 = 17.902848 us.
+  EXPECT_NEAR(c.op(r, "o", 0).duration_us, 17.902848, kTol);
+}
+
+TEST(SimulatorClosedForm, SecondPrefetchGetsOnlyTheL2Left) {
+  // L2 of 1.5e7 B: down_proj takes 12582912, o_proj gets the 2417088 left, limit "L2".
+  Closed c;
+  c.tmpl = two_sites();
+  c.hw.l2_size_bytes = 1.5e7;
+  StepResult r = c.run();
+  EXPECT_EQ(site(r, "mlp.down").issued_bytes, kDownBytes);
+  EXPECT_EQ(site(r, "attn.o").issued_bytes, 1.5e7 - kDownBytes);
+  EXPECT_EQ(site(r, "attn.o").limit, "L2");
+  EXPECT_EQ(site(r, "attn.o").requested_bytes, kOBytes);
+  EXPECT_LE(r.peak_l2_bytes, 1.5e7);
+  // Each layer's matmuls free the L2 again: every layer gets the same (issued_bytes is a mean).
+  EXPECT_EQ(site(r, "mlp.down").layers, 3);
+  for (const auto& s : r.l2_samples) EXPECT_LE(s.bytes, 1.5e7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// e. caps and L2.
+
+// Two layer types, each prefetching gate_up_proj (24 MiB): "capped" with cap "mlp" at
+// mlp.gate_up, "uncapped" with no cap at attn.qkv.
+nlohmann::json cap_template() {
+  return nlohmann::json::parse(R"({
+    "name": "caps",
+    "layer_types": {
+      "capped": {"ops": [
+        {"name": "pre", "kind": "measured", "duration_us": 1},
+        {"name": "window", "kind": "measured", "duration_us": 100},
+        {"name": "gate_up", "kind": "measured", "duration_us": 50, "linear": "gate_up_proj", "hbm_bytes": 25165824}]},
+      "uncapped": {"ops": [
+        {"name": "pre", "kind": "measured", "duration_us": 1},
+        {"name": "window", "kind": "measured", "duration_us": 100},
+        {"name": "gate_up", "kind": "measured", "duration_us": 50, "linear": "gate_up_proj", "hbm_bytes": 25165824}]}
+    },
+    "sites": [
+      {"site": "mlp.gate_up", "ratio_key": "mlp.gate_up", "layer_type": "capped", "linear": "gate_up_proj",
+       "fork_before": "window", "join_after": "window", "target": "gate_up", "cap": "mlp"},
+      {"site": "attn.qkv", "ratio_key": "attn.qkv", "layer_type": "uncapped", "linear": "gate_up_proj",
+       "fork_before": "window", "join_after": "window", "target": "gate_up"}
+    ],
+    "layer_sequence": [{"type": "capped", "count": 2}, {"type": "uncapped", "count": 2}]
+  })");
+}
+
+TEST(SimulatorCaps, CodeReadingCapsOnlyTheMlpPath) {
+  Closed c;
+  c.tmpl = cap_template();
+  StepResult r = c.run();
+  const SiteSummary& capped = site(r, "mlp.gate_up");
+  EXPECT_EQ(capped.weight_bytes, kGateUpBytes);
+  EXPECT_EQ(capped.requested_bytes, kGateUpBytes);
+  EXPECT_EQ(capped.issued_bytes, c.hw.prefetch_cap_bytes);  // 18 MiB
+  EXPECT_EQ(capped.limit, "cap (code)");
+  const SiteSummary& uncapped = site(r, "attn.qkv");
+  EXPECT_EQ(uncapped.issued_bytes, kGateUpBytes);
+  EXPECT_EQ(uncapped.limit, "weight");
+  EXPECT_NEAR(capped.prefetch_us, 18874368 / kCmoRate, kTol);
+}
+
+TEST(SimulatorCaps, GuideReadingCapsEverySite) {
+  Closed c;
+  c.tmpl = cap_template();
+  c.options.cap_reading = CapReading::kGuide;
+  StepResult r = c.run();
+  for (const auto& s : r.sites) {
+    EXPECT_TRUE(s.active) << s.site;
+    EXPECT_LE(s.issued_bytes, 18.0 * 1024 * 1024) << s.site;
+  }
+  EXPECT_EQ(site(r, "attn.qkv").issued_bytes, 18874368);
+  EXPECT_EQ(site(r, "attn.qkv").limit, "cap (guide)");
+}
+
+TEST(SimulatorCaps, RatioBelowTheCap) {
+  // 0.5 x 25165824 = 12582912 < 18 MiB: the ratio sets the amount.
+  Closed c;
+  c.tmpl = cap_template();
+  c.config[RatioKey::kMlpGateUp] = 0.5;
+  StepResult r = c.run();
+  EXPECT_EQ(site(r, "mlp.gate_up").issued_bytes, 12582912);
+  EXPECT_EQ(site(r, "mlp.gate_up").limit, "ratio");
+  EXPECT_EQ(site(r, "mlp.gate_up").ratio, 0.5);
+}
+
+TEST(SimulatorCaps, SmallL2LimitsTheIssuedBytes) {
+  Closed c;
+  c.tmpl = cap_template();
+  c.hw.l2_size_bytes = 1e7;
+  StepResult r = c.run();
+  for (const auto& s : r.sites) {
+    EXPECT_EQ(s.issued_bytes, 1e7) << s.site;
+    EXPECT_EQ(s.limit, "L2") << s.site;
+    EXPECT_NEAR(s.prefetch_us, 1e7 / kCmoRate, kTol) << s.site;
+  }
+  EXPECT_LE(r.peak_l2_bytes, 1e7);
+  // gate_up reads 1e7 B from L2: 50 - 1e7 / 1e6 / 2 = 45 us.
+  EXPECT_NEAR(c.op(r, "gate_up", 0).duration_us, 45, kTol);
+  EXPECT_EQ(c.op(r, "gate_up", 0).l2_read_bytes, 1e7);
+}
+
+TEST(SimulatorCaps, NoL2AtAllMeansNoPrefetch) {
+  Closed c;
+  c.hw.l2_size_bytes = 0;
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_FALSE(s.active);
+  EXPECT_EQ(s.reason, "L2 full: no space left for this prefetch");
+  EXPECT_DOUBLE_EQ(r.step_time_us, 245);
+}
+
+TEST(PlanIssue, ByHand) {
+  PlannedSite s;
+  s.weight_bytes = 100;
+  s.ratio_key = RatioKey::kMlpDown;
+  WeightPrefetchConfig c = WeightPrefetchConfig::defaults_enabled();
+  c[RatioKey::kMlpDown] = 0.333;
+  IssuePlan p = plan_issue(s, c, CapReading::kCode, 1e9);
+  EXPECT_EQ(p.ratio, 0.333);
+  EXPECT_EQ(p.requested_bytes, 33);  // int(0.333 * 100)
+  EXPECT_EQ(p.issued_bytes, 33);
+  EXPECT_STREQ(p.limit, "ratio");
+  s.code_cap_bytes = 20;
+  EXPECT_EQ(plan_issue(s, c, CapReading::kCode, 1e9).issued_bytes, 20);
+  EXPECT_STREQ(plan_issue(s, c, CapReading::kCode, 1e9).limit, "cap (code)");
+  EXPECT_EQ(plan_issue(s, c, CapReading::kGuide, 10).issued_bytes, 10);
+  EXPECT_STREQ(plan_issue(s, c, CapReading::kGuide, 10).limit, "cap (guide)");
+  // A fixed-ratio site (no ratio key) ignores the config's ratios.
+  PlannedSite fixed;
+  fixed.weight_bytes = 100;
+  fixed.fixed_ratio = 1.0;
+  IssuePlan f = plan_issue(fixed, c, CapReading::kCode, 1e9);
+  EXPECT_EQ(f.issued_bytes, 100);
+  EXPECT_STREQ(f.limit, "weight");
+}
+
+TEST(CapReading, ParseAndName) {
+  EXPECT_EQ(parse_cap_reading("code"), CapReading::kCode);
+  EXPECT_EQ(parse_cap_reading("guide"), CapReading::kGuide);
+  EXPECT_STREQ(cap_reading_name(CapReading::kGuide), "guide");
+  EXPECT_PRED2(contains, error_of([] { parse_cap_reading("Guide"); }), "--cap Guide: expected \"code\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A prefetch on the compute stream (MLA/SFA) costs its whole duration in line.
+
+TEST(SimulatorClosedForm, ComputeStreamPrefetchRunsInLine) {
+  Closed c;
+  c.tmpl["sites"][0].erase("join_after");
+  c.tmpl["sites"][0]["stream"] = "compute";
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  ASSERT_TRUE(s.active);
+  EXPECT_TRUE(s.on_compute_stream);
+  EXPECT_NEAR(s.prefetch_us, kDownCmoUs, kTol);
+  EXPECT_NEAR(s.stall_us, 0, kTol);
+  auto cmo = c.cmos(r, 0);
+  ASSERT_EQ(cmo.size(), 1u);
+  EXPECT_EQ(cmo[0].stream, kComputeStreamId);
+  // Per layer: 10 + 25.165824 (CMO in line) + 40 + 23.708544.
+  for (double t : r.layer_time_us) EXPECT_NEAR(t, 10 + kDownCmoUs + 40 + 23.708544, kTol);
+  EXPECT_NEAR(s.net_gain_us, 6.291456 - kDownCmoUs, kTol);
+}
+
+// ---------------------------------------------------------------------------------------------
+// e (bundled models). Issued bytes never exceed the caps or L2.
+
+struct BundledCase {
+  const char* model;
+  int tp, dp;
+  bool ep;
+  int num_tokens;  // 0: default
+};
+
+const BundledCase kBundledCases[] = {
+    {"Qwen3-8B", 4, 1, false, 0},         {"Qwen3-32B", 4, 1, false, 0},       {"Qwen3-32B", 1, 1, false, 8},
+    {"Llama-3.1-70B", 4, 1, false, 0},    {"Qwen3-30B-A3B", 4, 1, false, 128}, {"Qwen3-235B-A22B", 4, 4, true, 576},
+    {"DeepSeek-V3", 4, 1, false, 0},      {"DeepSeek-V3", 4, 1, false, 128},   {"Qwen3-Next-80B-A3B", 4, 1, false, 128},
+};
+
+StepPlan bundled_plan(const BundledCase& bc, const HardwareProfile& hw) {
+  ModelConfig m = load_model(bc.model);
+  Deployment d;
+  d.tensor_parallel = bc.tp;
+  d.data_parallel = bc.dp;
+  d.expert_parallel = bc.ep;
+  if (bc.num_tokens) d.num_tokens = bc.num_tokens;
+  return build_step_plan(m, d, hw, load_layer_template("", m));
+}
+
+TEST(SimulatorCaps, BundledModelsNeverExceedCapsOrL2) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  const double cap = hw.prefetch_cap_bytes;
+  for (const auto& bc : kBundledCases) {
+    SCOPED_TRACE(std::string(bc.model) + " tp" + std::to_string(bc.tp) + " tokens " + std::to_string(bc.num_tokens));
+    StepPlan plan = bundled_plan(bc, hw);
+    for (CapReading reading : {CapReading::kCode, CapReading::kGuide}) {
+      StepResult r = simulate_step(plan, WeightPrefetchConfig::defaults_enabled(), SimOptions{reading, true});
+      int active = 0;
+      for (const auto& s : r.sites) {
+        if (!s.active) continue;
+        ++active;
+        EXPECT_LE(s.issued_bytes, s.weight_bytes) << s.site;
+        EXPECT_LE(s.issued_bytes, hw.l2_size_bytes) << s.site;
+        if (reading == CapReading::kGuide) { EXPECT_LE(s.issued_bytes, cap) << s.site; }
+        if (s.site.rfind("mlp.", 0) == 0) { EXPECT_LE(s.issued_bytes, cap) << s.site; }
+        if (s.site == "mla.o") { EXPECT_LE(s.issued_bytes, hw.mla_o_proj_cap_bytes) << s.site; }
+      }
+      EXPECT_GT(active, 0);
+      EXPECT_LE(r.peak_l2_bytes, hw.l2_size_bytes);
+      for (const auto& e : r.timeline) {
+        if (e.kind != EventKind::kCmo) continue;
+        EXPECT_LE(e.bytes, hw.l2_size_bytes);
+        if (reading == CapReading::kGuide) { EXPECT_LE(e.bytes, cap); }
+      }
+    }
+  }
+}
+
+TEST(SimulatorCaps, Qwen3_32BDefaultMlpSitesAreCappedAt18MiB) {
+  // model-shapes.md 4.4: Qwen3-32B W8A8 TP4 at ratio 1.0: gate_up 62.5 MiB -> 18 MiB, down 31.25 MiB -> 18 MiB;
+  // attn.o/down_proj takes the whole 31.25 MiB, uncapped.
+  const HardwareProfile hw = load_hardware("a3-die");
+  StepResult r = simulate_step(bundled_plan({"Qwen3-32B", 4, 1, false, 0}, hw), WeightPrefetchConfig::defaults_enabled(),
+                               SimOptions{});
+  EXPECT_EQ(site(r, "mlp.gate_up").issued_bytes, 18874368);
+  EXPECT_EQ(site(r, "mlp.gate_up").limit, "cap (code)");
+  EXPECT_EQ(site(r, "mlp.down").issued_bytes, 18874368);
+  EXPECT_EQ(site(r, "attn.o/down_proj").issued_bytes, 32768000);
+  EXPECT_EQ(site(r, "attn.qkv").issued_bytes, 13107200);
+  EXPECT_EQ(site(r, "attn.o").issued_bytes, 10485760);
+}
+
+// ---------------------------------------------------------------------------------------------
+// f. faster HBM never makes the step slower.
+
+TEST(SimulatorMonotonic, FasterHbmNeverSlower) {
+  const BundledCase cases[] = {{"Qwen3-32B", 4, 1, false, 0}, {"Qwen3-235B-A22B", 4, 4, true, 576}, {"DeepSeek-V3", 4, 1, false, 0}};
+  for (const auto& bc : cases) {
+    double previous = 0;
+    for (double hbm : {800.0, 1200.0, 1600.0, 2000.0, 3200.0, 6400.0}) {
+      SCOPED_TRACE(std::string(bc.model) + " hbm_GBps " + std::to_string(hbm));
+      HardwareProfile hw = load_hardware("a3-die");
+      hw.hbm_GBps = hbm;
+      const double t = simulate_step_time(bundled_plan(bc, hw), WeightPrefetchConfig::defaults_enabled(), CapReading::kCode);
+      EXPECT_GT(t, 0);
+      if (previous > 0) { EXPECT_LE(t, previous * (1 + 1e-12)); }
+      previous = t;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// g. token gates.
+
+TEST(SimulatorGates, MoeGateUpBelow96TokensPerRankDoesNotFire) {
+  // Qwen3-30B-A3B, 72 tokens, TP4, no EP: ALLGATHER, 72 tokens at gating < 96.
+  const HardwareProfile hw = load_hardware("a3-die");
+  StepResult r = simulate_step(bundled_plan({"Qwen3-30B-A3B", 4, 1, false, 72}, hw), WeightPrefetchConfig::defaults_enabled(),
+                               SimOptions{});
+  const SiteSummary& s = site(r, "moe.gate_up");
+  EXPECT_FALSE(s.active);
+  EXPECT_PRED2(contains, s.reason, "96");
+  EXPECT_PRED2(contains, s.reason, "72 tokens per rank at MoE gating");
+  EXPECT_EQ(s.issued_bytes, 0);
+  // At 96 tokens it fires.
+  StepResult on = simulate_step(bundled_plan({"Qwen3-30B-A3B", 4, 1, false, 96}, hw), WeightPrefetchConfig::defaults_enabled(),
+                                SimOptions{});
+  EXPECT_TRUE(site(on, "moe.gate_up").active) << site(on, "moe.gate_up").reason;
+  // 0.8 x 96 MiB = 76.8 MiB requested, uncapped in code.
+  EXPECT_EQ(site(on, "moe.gate_up").requested_bytes, std::floor(0.8 * 100663296));
+}
+
+TEST(SimulatorGates, DenseMlpGateAt500Tokens) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  StepResult r512 = simulate_step(bundled_plan({"Qwen3-32B", 4, 1, false, 512}, hw), WeightPrefetchConfig::defaults_enabled(),
+                                  SimOptions{});
+  for (const char* name : {"mlp.gate_up", "mlp.down"}) {
+    const SiteSummary& s = site(r512, name);
+    EXPECT_FALSE(s.active) << name;
+    EXPECT_PRED2(contains, s.reason, "512 tokens per step (padded) is not below 500");
+  }
+  // The attention path has no token gate.
+  EXPECT_TRUE(site(r512, "attn.qkv").active);
+  StepResult r256 = simulate_step(bundled_plan({"Qwen3-32B", 4, 1, false, 256}, hw), WeightPrefetchConfig::defaults_enabled(),
+                                  SimOptions{});
+  for (const char* name : {"mlp.gate_up", "mlp.down"}) {
+    EXPECT_TRUE(site(r256, name).active) << name << ": " << site(r256, name).reason;
+  }
+}
+
+TEST(SimulatorGates, PaddingDecidesTheMlpGate) {
+  // 490 tokens with max-num-seqs 512 pad to the capture size 496: still below 500. 499 pad to 512: not.
+  const HardwareProfile hw = load_hardware("a3-die");
+  ModelConfig m = load_model("Qwen3-32B");
+  Deployment d;
+  d.max_num_seqs = 512;
+  d.num_tokens = 490;
+  StepResult below = simulate_step(build_step_plan(m, d, hw, load_layer_template("", m)), WeightPrefetchConfig::defaults_enabled(), SimOptions{});
+  EXPECT_TRUE(site(below, "mlp.down").active);
+  d.num_tokens = 499;
+  StepResult above = simulate_step(build_step_plan(m, d, hw, load_layer_template("", m)), WeightPrefetchConfig::defaults_enabled(), SimOptions{});
+  EXPECT_FALSE(site(above, "mlp.down").active);
+  EXPECT_PRED2(contains, site(above, "mlp.down").reason, "512 tokens per step");
+}
+
+// ---------------------------------------------------------------------------------------------
+// h. simulate_step_time is simulate_step without the bookkeeping.
+
+void expect_step_time_matches(const std::string& name) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  ModelConfig m = load_model(name);
+  StepPlan plan = build_step_plan(m, Deployment{}, hw, load_layer_template("", m));
+  for (CapReading reading : {CapReading::kCode, CapReading::kGuide}) {
+    SCOPED_TRACE(name + " " + cap_reading_name(reading));
+    const WeightPrefetchConfig config = WeightPrefetchConfig::defaults_enabled();
+    const double fast = simulate_step_time(plan, config, reading);
+    const double full = simulate_step(plan, config, SimOptions{reading, false}).step_time_us;
+    // Equal up to the order the layer times are summed in.
+    EXPECT_NEAR(fast, full, full * 1e-12);
+    EXPECT_EQ(full, simulate_step(plan, config, SimOptions{reading, true}).step_time_us);
+  }
+}
+
+TEST(SimulatorConsistency, StepTimeMatchesSimulateStepForSingleLayerTypeModels) {
+  for (const char* name : {"Qwen3-8B", "Qwen3-32B", "Llama-3.1-70B", "Qwen3-30B-A3B", "Qwen3-235B-A22B"}) {
+    expect_step_time_matches(name);
+  }
+}
+
+TEST(SimulatorConsistency, StepTimeMatchesSimulateStepForEveryBundledModel) {
+  for (const auto& name : bundled_model_names()) expect_step_time_matches(name);
+}
+
+TEST(SimulatorConsistency, LayerTimesAddUpToTheStep) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  for (const auto& bc : kBundledCases) {
+    SCOPED_TRACE(bc.model);
+    StepResult r = simulate_step(bundled_plan(bc, hw), WeightPrefetchConfig::defaults_enabled(), SimOptions{});
+    double sum = r.step_ops_us;
+    for (double t : r.layer_time_us) sum += t;
+    EXPECT_NEAR(sum, r.step_time_us, r.step_time_us * 1e-12);
+    for (const auto& s : r.sites) {
+      if (!s.active) continue;
+      EXPECT_GE(s.stall_us, 0) << s.site;
+      EXPECT_GE(s.overlap_pct, 0) << s.site;
+      EXPECT_LE(s.overlap_pct, 100 + 1e-9) << s.site;
+      EXPECT_GE(s.matmul_saved_us, 0) << s.site;  // 0 when the matmul is compute-bound
+    }
+  }
+}
+
+TEST(SimulatorConsistency, RecordingTheTimelineChangesNothing) {
+  const HardwareProfile hw = load_hardware("a3-die");
+  StepPlan plan = bundled_plan({"Qwen3-32B", 4, 1, false, 0}, hw);
+  StepResult with = simulate_step(plan, WeightPrefetchConfig::defaults_enabled(), SimOptions{CapReading::kCode, true});
+  StepResult without = simulate_step(plan, WeightPrefetchConfig::defaults_enabled(), SimOptions{CapReading::kCode, false});
+  EXPECT_EQ(with.step_time_us, without.step_time_us);
+  EXPECT_FALSE(with.timeline.empty());
+  EXPECT_TRUE(without.timeline.empty());
+  EXPECT_TRUE(without.l2_samples.empty());
+  ASSERT_EQ(with.sites.size(), without.sites.size());
+  for (size_t i = 0; i < with.sites.size(); ++i) EXPECT_EQ(with.sites[i].stall_us, without.sites[i].stall_us);
+}
+
+TEST(SimulatorConsistency, TimelineOpEventsCoverEveryPlannedOp) {
+  Closed c;
+  StepResult r = c.run();
+  int ops = 0, records = 0, waits = 0;
+  for (const auto& e : r.timeline) {
+    ops += e.kind == EventKind::kOp;
+    records += e.kind == EventKind::kEventRecord;
+    waits += e.kind == EventKind::kEventWait;
+  }
+  EXPECT_EQ(ops, 3 * 3 + 1);
+  EXPECT_EQ(records, 3);
+  EXPECT_EQ(waits, 3);
+  // The head op runs last, at the step end minus its 5 us.
+  EXPECT_NEAR(c.op(r, "head", -1).start_us, r.step_time_us - 5, kTol);
+}
+
+}  // namespace
+}  // namespace pt
