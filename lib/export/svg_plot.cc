@@ -43,7 +43,7 @@ std::vector<double> ticks(double lo, double hi, int target = 5) {
 }
 
 std::string fmt_tick(double v) {
-  std::string s = fmt::format("{:.4g}", v);
+  std::string s = std::abs(v) >= 1e7 ? fmt::format("{:.4g}", v) : fmt::format("{:.6g}", v);
   return s == "-0" ? "0" : s;
 }
 
@@ -95,8 +95,11 @@ std::string line_panel(const RatioCurve& curve, double chosen, double y0) {
     if (std::abs(curve.ratios[i] - chosen) < std::abs(curve.ratios[ci] - chosen)) ci = i;
   }
   s += fmt::format("<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"5\" fill=\"#d62728\"/>\n", X(curve.ratios[ci]), Y(curve.step_time_us[ci]));
-  s += fmt::format("<text x=\"{:.2f}\" y=\"{:.2f}\" font-size=\"11\" fill=\"#d62728\">chosen {:.2f}: {:.1f} us</text>\n",
-                   X(curve.ratios[ci]) + 8, Y(curve.step_time_us[ci]) - 8, curve.ratios[ci], curve.step_time_us[ci]);
+  // The label goes on whichever side of the point has room.
+  const bool right_half = X(curve.ratios[ci]) > kLeft + pw * 0.6;
+  s += fmt::format("<text x=\"{:.2f}\" y=\"{:.2f}\" font-size=\"11\" fill=\"#d62728\" text-anchor=\"{}\">chosen {:.2f}: {:.1f} us</text>\n",
+                   X(curve.ratios[ci]) + (right_half ? -8 : 8), Y(curve.step_time_us[ci]) - 8, right_half ? "end" : "start",
+                   curve.ratios[ci], curve.step_time_us[ci]);
   return s;
 }
 
