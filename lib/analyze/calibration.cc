@@ -42,6 +42,15 @@ const PlannedOp* find_matmul(const StepPlan& plan, const std::string& type, cons
   return match(plan.step_ops);
 }
 
+const PlannedOp* find_op_of_type(const StepPlan& plan, const std::string& type) {
+  for (const auto& lt : plan.layer_types) {
+    for (const auto& op : lt.ops) {
+      if (op.type == type && !op.measured && (op.kind == OpKind::kVector || op.kind == OpKind::kQuantize)) return &op;
+    }
+  }
+  return nullptr;
+}
+
 bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.task_type.rfind("EVENT", 0) == 0; }
 
 // Least squares fit y = a + b x with Eigen; b = 0 when x takes a single value.
@@ -101,7 +110,7 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   Calibration c;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> points;
   std::vector<double> mm_bytes, mm_dur, cmo_rates;
-  std::vector<double> eff;
+  std::vector<double> eff, vector_eff;
   for (const auto& run : runs) {
     const Profile& p = *run.profile;
     const StepPlan& plan = *run.plan;
@@ -119,6 +128,13 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
       points[key].first.push_back(tokens);
       points[key].second.push_back(t.duration_us);
       const auto at = key.find('@');
+      if (t.is_vector() && at == std::string::npos) {
+        // A vector op whose roofline is compute bound tells the vector efficiency.
+        if (const PlannedOp* op = find_op_of_type(plan, key);
+            op && op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > op->overhead_us) {
+          vector_eff.push_back(op->compute_us * plan.hardware.vector_efficiency / (t.duration_us - op->overhead_us));
+        }
+      }
       if (at == std::string::npos || !t.is_cube()) continue;
       // Matmul bytes from the plan's linear: weights (touched experts) plus activations.
       const PlannedOp* op = find_matmul(plan, key.substr(0, at), key.substr(at + 1));
@@ -176,6 +192,14 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
                           fmt::format("median over {} compute-bound matmuls", eff.size())});
   } else {
     c.notes.push_back("no compute-bound matmul in the profile (decode): matmul_efficiency left as it was");
+  }
+  if (!vector_eff.empty()) {
+    std::sort(vector_eff.begin(), vector_eff.end());
+    c.hardware.push_back({"vector_efficiency", std::clamp(vector_eff[vector_eff.size() / 2], 0.01, 1.0),
+                          fmt::format("median over {} compute-bound vector ops", vector_eff.size())});
+  } else {
+    c.notes.push_back("no compute-bound vector op in the profile (their time is overhead and HBM traffic): "
+                      "vector_efficiency left as it was; the fitted op durations carry their real cost");
   }
   if (!cmo_rates.empty()) {
     std::sort(cmo_rates.begin(), cmo_rates.end());

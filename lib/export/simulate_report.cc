@@ -93,8 +93,8 @@ nlohmann::json site_json(const SiteSummary& s) {
 
 std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>& sites) {
   std::string out;
-  TextTable active({"site", "layers", "ratio", "weight MiB", "issued MiB", "limit", "window ops", "window us", "CMO us",
-                    "overlap %", "stall us", "saved us", "vec slow us"});
+  TextTable active({"site", "layers", "ratio", "weight MiB", "asked MiB", "issued MiB", "limit", "window ops", "window us",
+                    "CMO us", "overlap %", "stall us", "saved us", "vec slow us"});
   std::vector<const SiteSummary*> off;
   for (const auto& s : sites) {
     if (!s.active) {
@@ -104,7 +104,8 @@ std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>
     std::string window = s.on_compute_stream ? "(in compute stream)" : fmt::format("{}", fmt::join(s.window_ops, "+"));
     const bool multi_type = plan.layer_types.size() > 1;
     active.add_row({multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site, std::to_string(s.layers),
-                    fmt::format("{:.2f}", s.ratio), fmt_mib(s.weight_bytes), fmt_mib(s.issued_bytes), s.limit, window,
+                    fmt::format("{:.2f}", s.ratio), fmt_mib(s.weight_bytes), fmt_mib(s.requested_bytes),
+                    fmt_mib(s.issued_bytes), s.limit, window,
                     fmt_us(s.window_us), fmt_us(s.prefetch_us), fmt::format("{:.0f}", s.overlap_pct), fmt_us(s.stall_us),
                     fmt_us(s.matmul_saved_us), fmt_us(s.vector_slowdown_us)});
   }
