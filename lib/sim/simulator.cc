@@ -135,14 +135,8 @@ class Engine {
       op_base_[i] = dur0;
       op_slow_[i] = (t - start) - dur0;
       if (record_) {
-        TimelineEvent e;
-        e.kind = EventKind::kOp;
-        e.layer = layer;
-        e.layer_type = type_index;
+        TimelineEvent e = make_event(EventKind::kOp, type_index, layer, kComputeStreamId, start, t - start);
         e.op = static_cast<int>(i);
-        e.stream = kComputeStreamId;
-        e.start_us = start;
-        e.duration_us = t - start;
         e.wait_us = std::max(0.0, start - compute_free_us_);
         e.l2_read_bytes = std::min(hit * op.touched_fraction, op.weight_bytes);
         e.hbm_bytes = hbm;
@@ -370,16 +364,21 @@ class Engine {
     return t;
   }
 
-  void emit_cmo(int type_index, int layer, int s, int stream, double start, double dur, double bytes) {
-    if (!record_) return;
+  static TimelineEvent make_event(EventKind kind, int type_index, int layer, int stream, double start, double dur) {
     TimelineEvent e;
-    e.kind = EventKind::kCmo;
+    e.kind = kind;
     e.layer = layer;
     e.layer_type = type_index;
-    e.site = s;
     e.stream = stream;
     e.start_us = start;
     e.duration_us = dur;
+    return e;
+  }
+
+  void emit_cmo(int type_index, int layer, int s, int stream, double start, double dur, double bytes) {
+    if (!record_) return;
+    TimelineEvent e = make_event(EventKind::kCmo, type_index, layer, stream, start, dur);
+    e.site = s;
     e.bytes = bytes;
     e.hbm_bytes = bytes;
     e.standalone_us = bytes / cmo_bytes_per_us_;  // the transfer alone, setup excluded as in the slice
@@ -387,14 +386,8 @@ class Engine {
   }
 
   void emit_event(EventKind kind, int type_index, int layer, int s, double start, double dur, double stall) {
-    TimelineEvent e;
-    e.kind = kind;
-    e.layer = layer;
-    e.layer_type = type_index;
+    TimelineEvent e = make_event(kind, type_index, layer, kComputeStreamId, start, dur);
     e.site = s;
-    e.stream = kComputeStreamId;
-    e.start_us = start;
-    e.duration_us = dur;
     e.stall_us = stall;
     e.wait_us = std::max(0.0, start - compute_free_us_);
     e.standalone_us = kind == EventKind::kEventRecord ? hw_.fork_us : hw_.join_us;
