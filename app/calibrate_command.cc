@@ -26,6 +26,7 @@ struct CalibrateOptions {
 
 int run(CalibrateOptions& o) {
   if (!o.scenario.model_given()) throw InputError("calibrate needs --model: the model and deployment that produced the profile");
+  o.scenario.parse_token_list();
   if (!o.scenario.num_tokens_list.empty() && o.scenario.num_tokens_list.size() != o.profile_paths.size()) {
     throw InputError(fmt::format("--num-tokens: {} token counts for {} profiles; give one per profile, in order",
                                  o.scenario.num_tokens_list.size(), o.profile_paths.size()));

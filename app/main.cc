@@ -5,6 +5,7 @@
 
 #include "subcommand.h"
 #include "util/error.h"
+#include "util/printable.h"
 
 namespace pt::app {
 
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, like every other refusal; --help still prints the usage.
-    std::cerr << "prefetch-tuner: error: " << e.what() << " (see --help)\n";
+    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << " (see --help)\n";
     return 2;
   }
   try {
@@ -50,10 +51,11 @@ int main(int argc, char** argv) {
       if (std::string(sub->get_name()) == "simulate") return act();
     }
   } catch (const pt::InputError& e) {
-    std::cerr << "prefetch-tuner: error: " << e.what() << "\n";
+    // Messages quote the user's input (keys, fields, names): printable() keeps them one line.
+    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "prefetch-tuner: internal error: " << e.what() << "\n";
+    std::cerr << "prefetch-tuner: internal error: " << pt::printable(e.what()) << "\n";
     return 3;
   }
   return 0;

@@ -1,6 +1,11 @@
 #include "scenario_options.h"
 
+#include <cstdlib>
 #include <iostream>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
 
 #include "util/file_io.h"
 
@@ -21,8 +26,9 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--quantization,-q", quantization, "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8")
       ->capture_default_str();
   if (token_list) {
-    app.add_option("--num-tokens", num_tokens_list, "token counts of the workload, comma-separated (e.g. 8,16,32,72)")
-        ->delimiter(',');
+    // Taken whole and split here, so that an empty entry ("8,,16") is an error, not dropped.
+    num_tokens_option_ =
+        app.add_option("--num-tokens", num_tokens_text, "token counts of the workload, comma-separated (e.g. 8,16,32,72)");
   } else {
     app.add_option("--num-tokens", num_tokens, "tokens scheduled in one step on this DP rank (default: --max-num-seqs x (1 + spec), else 72)");
   }
@@ -35,7 +41,7 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_flag("--flashcomm1,!--no-flashcomm1", d.flashcomm1,
                "VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel (on by default; the MLP gate_up prefetch needs it)");
   app.add_flag("--eager", eager, "no graph capture: decode batches are not padded");
-  app.add_option("--additional-config", additional_config,
+  additional_config_option_ = app.add_option("--additional-config", additional_config,
                  "vllm-ascend --additional-config JSON (whole object or just weight_prefetch_config), inline or @FILE; "
                  "default {\"weight_prefetch_config\": {\"enabled\": true}}");
   app.add_flag("--lenient", inputs.lenient,
@@ -51,13 +57,37 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--calibration", inputs.calibration, "calibration file written by calibrate (hardware fits and op durations)");
 }
 
+void ScenarioOptions::parse_token_list() {
+  num_tokens_list.clear();
+  if (num_tokens_text.empty()) {
+    if (num_tokens_option_ && num_tokens_option_->count() > 0) {
+      throw InputError("--num-tokens: empty list; give token counts such as 8,16,32,72");
+    }
+    return;
+  }
+  size_t start = 0;
+  while (true) {
+    const size_t comma = num_tokens_text.find(',', start);
+    const std::string entry = num_tokens_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    const long long v = std::strtoll(entry.c_str(), &end, 10);
+    if (entry.empty() || *end != '\0' || v < 1 || v > (1 << 24)) {
+      throw InputError(fmt::format("--num-tokens {}: entry {} is \"{}\"; expected whole numbers in 1..{} separated by commas",
+                                   num_tokens_text, num_tokens_list.size() + 1, entry, 1 << 24));
+    }
+    num_tokens_list.push_back(static_cast<int>(v));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
 Scenario ScenarioOptions::load() {
   inputs.deployment.quantization = parse_quantization(quantization);
   inputs.deployment.phase = parse_phase(phase);
   inputs.deployment.num_tokens = num_tokens;
   inputs.deployment.max_num_seqs = max_num_seqs;
   inputs.deployment.graph_mode = !eager;
-  if (!additional_config.empty()) inputs.additional_config = additional_config;
+  if (additional_config_given()) inputs.additional_config = additional_config;
   return load_scenario(inputs);
 }
 

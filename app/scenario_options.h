@@ -21,9 +21,15 @@ struct ScenarioOptions {
   // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
   void add_to(CLI::App& app, bool token_list = false);
   bool model_given() const { return model_option_ && model_option_->count() > 0; }
-  bool config_given() const { return !additional_config.empty() || !inputs.env_assignments.empty(); }
+  bool config_given() const { return additional_config_given() || !inputs.env_assignments.empty(); }
+  // Given at all: an empty --additional-config '' is refused like any other bad JSON.
+  bool additional_config_given() const { return additional_config_option_ && additional_config_option_->count() > 0; }
+  CLI::Option* additional_config_option_ = nullptr;
   CLI::Option* model_option_ = nullptr;
-  std::vector<int> num_tokens_list;
+  CLI::Option* num_tokens_option_ = nullptr;
+  std::vector<int> num_tokens_list;  // filled from num_tokens_text by parse_token_list()
+  std::string num_tokens_text;
+  void parse_token_list();
   // Applies the parsed flags to `inputs` and loads everything; InputError on bad input.
   Scenario load();
 };

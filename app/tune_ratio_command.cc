@@ -39,6 +39,7 @@ struct TuneOptionsCli {
 
 std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
   const Deployment& d = o.scenario.inputs.deployment;
+  o.scenario.parse_token_list();
   if (!o.workload_path.empty()) {
     if (!o.scenario.num_tokens_list.empty() || !o.weights.empty()) {
       throw InputError("give the workload either as --workload FILE or as --num-tokens/--weights, not both");

@@ -1,0 +1,268 @@
+// tune-ratio, export-profile, analyze and calibrate through the built binary (test::run_cli): exit
+// codes, one-line errors naming the problem, files written or left untouched, and outputs that
+// other subcommands accept.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace pt {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::contains;
+using test::run_cli;
+using test::shell_quote;
+
+const char* kLegacyVars[] = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP", "VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE",
+                             "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE"};
+const char* kDisabled = R"({"weight_prefetch_config":{"enabled":false}})";
+
+std::string sample(const std::string& name) { return test::source_path("sample_profiles/profiles/" + name); }
+
+class SubcommandCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* v : kLegacyVars) unsetenv(v);
+    dir_ = test::make_temp_dir();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string q(const std::string& name) const { return shell_quote(path(name)); }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) out.push_back(fs::relative(e.path(), dir_).string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string dir_;
+};
+
+// Non-zero exit, nothing on stdout, one line on stderr starting "prefetch-tuner: error:" and
+// mentioning `mention`.
+void expect_one_line_error(const test::CliResult& r, const std::string& args, const std::string& mention) {
+  SCOPED_TRACE(args);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("prefetch-tuner: error: ", 0), 0u) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line:\n" << r.err;
+  EXPECT_PRED2(contains, r.err, mention);
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// ---- tune-ratio ------------------------------------------------------------------------------
+
+TEST_F(SubcommandCli, TuneRatioWithNoArgumentsPrintsThePasteReadyArgumentFirst) {
+  const test::CliResult r = run_cli("tune-ratio");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string line = first_line(r.out);
+  ASSERT_EQ(line.rfind("--additional-config '", 0), 0u) << line;
+  ASSERT_EQ(line.back(), '\'');
+  const json arg = json::parse(line.substr(21, line.size() - 22));
+  EXPECT_TRUE(arg.at("weight_prefetch_config").contains("enabled"));
+  EXPECT_PRED2(contains, r.out, "model       Qwen3-32B");
+}
+
+TEST_F(SubcommandCli, TuneRatioJsonParses) {
+  const test::CliResult r = run_cli("tune-ratio --model Qwen3-8B --num-tokens 8,16 --weights 1,3 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_GT(j.at("step_time_us").get<double>(), 0);
+  ASSERT_EQ(j.at("per_tokens").size(), 2u);
+  EXPECT_EQ(j.at("per_tokens")[0].at("num_tokens"), 8);
+  EXPECT_EQ(j.at("per_tokens")[1].at("num_tokens"), 16);
+  EXPECT_EQ(j.at("workload")[1].at("weight"), 3.0);
+  EXPECT_EQ(j.at("model"), "Qwen3-8B");
+}
+
+TEST_F(SubcommandCli, TuneRatioOutFileGivesTheTunedStepTimeInSimulate) {
+  const std::string scenario = "--model Qwen3-8B --num-tokens 16";
+  const test::CliResult tune =
+      run_cli("tune-ratio " + scenario + " --format json --plot " + q("plot.svg") + " --out " + q("tuned.json"));
+  ASSERT_EQ(tune.exit_code, 0) << tune.err;
+  EXPECT_EQ(files(), (std::vector<std::string>{"plot.svg", "tuned.json"}));
+  const std::string svg = test::read_file(path("plot.svg"));
+  EXPECT_EQ(svg.rfind("<svg ", 0), 0u);
+  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
+  const json tuned = json::parse(tune.out);
+  const json out = json::parse(test::read_file(path("tuned.json")));
+  EXPECT_EQ(out, (json{{"weight_prefetch_config", tuned.at("best")}}));
+
+  const test::CliResult sim = run_cli("simulate " + scenario + " --format json --additional-config @" + q("tuned.json"));
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  const double simulated = json::parse(sim.out).at("step_time_us").get<double>();
+  const double reported = tuned.at("step_time_us").get<double>();
+  EXPECT_NEAR(simulated, reported, 1e-9 * reported);
+}
+
+TEST_F(SubcommandCli, TuneRatioBadArgumentsFailAndLeaveOutputsUntouched) {
+  test::write_file(path("plot.svg"), "old plot\n");
+  test::write_file(path("tuned.json"), "old config\n");
+  const std::string outputs = " --plot " + q("plot.svg") + " --out " + q("tuned.json");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--step 0", "--step 0"},
+      {"--step -1", "--step -1"},
+      {"--num-tokens ''", "--num-tokens"},
+      {"--num-tokens 8,16 --weights 1", "--weights"},
+      {"--weights 1", "--weights needs --num-tokens"},
+      {"--workload " + q("missing.csv"), "missing.csv"},
+  };
+  for (const auto& [args, mention] : cases) {
+    const test::CliResult r = run_cli("tune-ratio --model Qwen3-8B " + args + outputs);
+    expect_one_line_error(r, args, mention);
+    EXPECT_EQ(test::read_file(path("plot.svg")), "old plot\n") << args;
+    EXPECT_EQ(test::read_file(path("tuned.json")), "old config\n") << args;
+    EXPECT_EQ(files(), (std::vector<std::string>{"plot.svg", "tuned.json"})) << args;
+  }
+}
+
+TEST_F(SubcommandCli, TuneRatioRefusesAnEmptyEntryInTheTokenList) {
+  const test::CliResult r = run_cli("tune-ratio --model Qwen3-8B --num-tokens 8,,16");
+  expect_one_line_error(r, "--num-tokens 8,,16", "--num-tokens");
+}
+
+// ---- export-profile --------------------------------------------------------------------------
+
+TEST_F(SubcommandCli, ExportProfileWritesAReadableProfileButNotIntoANonEmptyDirectory) {
+  const std::string args = "export-profile --model Qwen3-8B --num-tokens 16 --out-dir ";
+  const test::CliResult ok = run_cli(args + q("p"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_PRED2(contains, ok.out, "wrote 3 files");
+  EXPECT_TRUE(fs::is_directory(path("p")));
+  const test::CliResult again = run_cli(args + q("p"));
+  expect_one_line_error(again, "export-profile into p again", path("p"));
+  EXPECT_PRED2(contains, again.err, "not empty");
+  // Nothing changed, and no temporary directory was left beside it.
+  std::vector<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir_)) top.push_back(e.path().filename().string());
+  EXPECT_EQ(top, std::vector<std::string>{"p"});
+  for (const char* bad : {"--steps 0", "--jitter 60"}) {
+    const test::CliResult r = run_cli(args + q("q") + " " + bad);
+    expect_one_line_error(r, bad, bad);
+    EXPECT_FALSE(fs::exists(path("q"))) << bad;
+  }
+}
+
+// ---- analyze ---------------------------------------------------------------------------------
+
+TEST_F(SubcommandCli, AnalyzeSampleWithModelNamesTheFiveSites) {
+  const test::CliResult r = run_cli("analyze " + shell_quote(sample("qwen3-8b-tp4-t16-prefetch-on")) + " --model Qwen3-8B");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_PRED2(contains, r.out, "2 steps, 360 CMO tasks, compute stream 2");
+  for (const char* site : {"attn.qkv", "attn.o", "mlp.gate_up", "mlp.down", "attn.o/down_proj"}) {
+    // One table row per site, 36 layers x 2 steps each.
+    EXPECT_PRED2(contains, r.out, fmt::format("\n  {:<16}    72 ", site));
+  }
+  EXPECT_EQ(r.out.find("? (behind"), std::string::npos) << "a CMO was not matched to a site";
+  EXPECT_PRED2(contains, r.out, "sites matched against Qwen3-8B at 16 tokens");
+}
+
+TEST_F(SubcommandCli, AnalyzeCompareWithThePrefetchOffSample) {
+  const test::CliResult r = run_cli("analyze " + shell_quote(sample("qwen3-8b-tp4-t16-prefetch-on")) + " --compare " +
+                                    shell_quote(sample("qwen3-8b-tp4-t16-prefetch-off")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_PRED2(contains, r.out, "compared with " + sample("qwen3-8b-tp4-t16-prefetch-off") + ": 2 steps, 0 CMO tasks");
+}
+
+TEST_F(SubcommandCli, AnalyzeJsonAndCmoCsv) {
+  const test::CliResult r = run_cli("analyze " + shell_quote(sample("qwen3-8b-tp4-t16-prefetch-on")) +
+                                    " --model Qwen3-8B --format json --cmo-csv " + q("cmo.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_TRUE(j.at("sites").is_array());
+  ASSERT_TRUE(j.at("streams").is_array());
+  EXPECT_EQ(j.at("sites").size(), 5u);
+  EXPECT_EQ(j.at("streams").size(), 2u);
+  EXPECT_EQ(j.at("cmo_count"), 360);
+  EXPECT_EQ(j.at("steps"), 2);
+  size_t total = 0;
+  for (const auto& s : j.at("sites")) total += s.at("cmo_count").get<size_t>();
+  EXPECT_EQ(total, 360u);
+  // One header and one row per CMO: 5 sites x 36 layers x 2 steps.
+  const std::string csv = test::read_file(path("cmo.csv"));
+  ASSERT_FALSE(csv.empty());
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 361);
+  EXPECT_EQ(csv.back(), '\n');
+  EXPECT_EQ(csv.rfind("Index,", 0), 0u) << first_line(csv);
+  EXPECT_PRED2(contains, first_line(csv), "Site");
+  EXPECT_PRED2(contains, first_line(csv), "Late(us)");
+}
+
+TEST_F(SubcommandCli, AnalyzeBadProfilesGiveOneLineNamingTheFile) {
+  fs::create_directories(path("empty"));
+  // A trace cut in half.
+  const std::string trace = test::read_file(fs::path(sample("qwen3-8b-tp4-t16-prefetch-on")) /
+                                            "localhost.localdomain_4242_1763856000000_ascend_pt/ASCEND_PROFILER_OUTPUT/trace_view.json");
+  ASSERT_GT(trace.size(), 1000u);
+  test::write_file(path("trace_view.json"), trace.substr(0, trace.size() / 2));
+  // kernel_details without its Duration(us) column.
+  test::write_file(path("kernel_details.csv"),
+                   "Step Id,Name,Type,Accelerator Core,Start Time(us)\n1,aclnnAdd_Add_Add,Add,AI_VECTOR_CORE,1763856000000000.000\t\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {q("empty"), path("empty") + ": no profile found"},
+      {q("trace_view.json"), path("trace_view.json")},
+      {q("kernel_details.csv"), path("kernel_details.csv")},
+      {q("missing"), path("missing")},
+  };
+  for (const auto& [arg, mention] : cases) expect_one_line_error(run_cli("analyze " + arg), arg, mention);
+  const test::CliResult cut = run_cli("analyze " + q("trace_view.json"));
+  EXPECT_PRED2(contains, cut.err, "truncated");
+  const test::CliResult column = run_cli("analyze " + q("kernel_details.csv"));
+  EXPECT_PRED2(contains, column.err, "Duration(us)");
+}
+
+// ---- calibrate -------------------------------------------------------------------------------
+
+TEST_F(SubcommandCli, CalibrateNeedsModel) {
+  const test::CliResult r = run_cli("calibrate " + shell_quote(sample("calibration-qwen3-8b-tp4-off-t8")));
+  expect_one_line_error(r, "calibrate without --model", "--model");
+}
+
+TEST_F(SubcommandCli, CalibrateWritesAFileThatSimulateAccepts) {
+  std::string profiles;
+  for (const char* name : {"calibration-qwen3-8b-tp4-off-t8", "calibration-qwen3-8b-tp4-off-t32", "calibration-qwen3-8b-tp4-off-t72"}) {
+    profiles += " ";
+    profiles += shell_quote(sample(name));
+  }
+  const test::CliResult r = run_cli("calibrate" + profiles + " --model Qwen3-8B --additional-config " + shell_quote(kDisabled) +
+                                    " --calibration-out " + q("cal.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_PRED2(contains, r.out, "calibrated Qwen3-8B from 3 profiles");
+  for (const char* n : {"8", "32", "72"}) EXPECT_PRED2(contains, r.out, fmt::format("reproduction at {} tokens", n));
+  ASSERT_TRUE(fs::exists(path("cal.json")));
+  const json cal = json::parse(test::read_file(path("cal.json")));
+  EXPECT_EQ(cal.at("schema"), "prefetch-tuner/calibration/1");
+  EXPECT_EQ(cal.at("sources").size(), 3u);
+  const double hbm = cal.at("hardware").at("hbm_GBps").at("value").get<double>();
+  // The samples carry a 3 % jitter of the 1600 GB/s they were made with.
+  EXPECT_NEAR(hbm, 1600, 48);
+
+  const test::CliResult sim = run_cli("simulate --model Qwen3-8B --calibration " + q("cal.json"));
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_PRED2(contains, sim.out, fmt::format("HBM {:.0f} GB/s", hbm));
+}
+
+TEST_F(SubcommandCli, SimulateWithABrokenCalibrationFails) {
+  test::write_file(path("broken.json"), "{\"schema\": \"prefetch-tuner/calibration/1\",");
+  expect_one_line_error(run_cli("simulate --calibration " + q("broken.json")), "broken calibration", path("broken.json"));
+  test::write_file(path("wrong.json"), R"({"schema": "prefetch-tuner/calibration/1", "hardware": {"hbm_GBps": {"value": 0}}, "op_durations": []})");
+  const test::CliResult r = run_cli("simulate --calibration " + q("wrong.json"));
+  expect_one_line_error(r, "calibration out of range", path("wrong.json"));
+  EXPECT_PRED2(contains, r.err, "$.hardware.hbm_GBps");
+  expect_one_line_error(run_cli("simulate --calibration " + q("missing.json")), "missing calibration", path("missing.json"));
+}
+
+}  // namespace
+}  // namespace pt
