@@ -51,7 +51,7 @@ int run(AnalyzeOptions& o) {
     audit.notes.push_back(fmt::format("sites matched against {} at {} tokens per step with {}", scenario->model.name,
                                       scenario->plan.tokens.padded_tokens, scenario->config.to_additional_config()));
   }
-  const std::string main_output = o.output.format == "json" ? analyze_json(audit, compared ? &*compared : nullptr).dump(2) + "\n"
+  const std::string main_output = o.output.format == "json" ? json_output(analyze_json(audit, compared ? &*compared : nullptr))
                                                             : analyze_text(audit, compared ? &*compared : nullptr);
   write_outputs_atomically({{o.cmo_csv_path, o.cmo_csv_path.empty() ? "" : cmo_csv(audit)}, {output_path(o.out_path), main_output}});
   return 0;

@@ -73,7 +73,7 @@ int run(CalibrateOptions& o) {
                        {"step_error_pct", r.step_error_pct}, {"ops", ops}});
     }
     json["reproduction"] = repro;
-    out = json.dump(2) + "\n";
+    out = json_output(json);
   } else {
     out += fmt::format("calibrated {} from {} profile{}\n\n", base.model.name, profiles.size(), profiles.size() == 1 ? "" : "s");
     TextTable hw_table({"parameter", "before", "calibrated", "basis"});
@@ -101,7 +101,7 @@ int run(CalibrateOptions& o) {
       out += fmt::format("wrote {}: pass it to simulate or tune-ratio with --calibration {}\n", o.calibration_out, o.calibration_out);
     }
   }
-  write_outputs_atomically({{o.calibration_out, calibration_to_json(calibration).dump(2) + "\n"}, {output_path(o.out_path), out}});
+  write_outputs_atomically({{o.calibration_out, json_output(calibration_to_json(calibration))}, {output_path(o.out_path), out}});
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sim/scenario.h"
 
@@ -41,5 +42,11 @@ struct OutputOptions {
 
 // The report's destination for write_outputs_atomically: "-" (stdout) unless -o names a file.
 inline std::string output_path(const std::string& path) { return path.empty() ? "-" : path; }
+
+// A JSON output, indented, with a final newline. Strings from the user's world (file names, names
+// in a profile) may not be UTF-8: invalid bytes become U+FFFD instead of failing the run.
+inline std::string json_output(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 }  // namespace pt::app

@@ -25,7 +25,7 @@ int run(SimulateOptions& o) {
   SimulateReport report = run_simulate(scenario, need_timeline);
   // Render everything before writing anything, so a failure leaves no partial set of outputs.
   const std::string main_output =
-      o.output.format == "json" ? simulate_json(report).dump(2) + "\n" : simulate_text(report);
+      o.output.format == "json" ? json_output(simulate_json(report)) : simulate_text(report);
   std::string csv, trace;
   if (!o.timeline_csv_path.empty()) csv = timeline_csv(scenario.plan, report.with_config);
   if (!o.trace_json_path.empty()) trace = chrome_trace_json(scenario.plan, report.with_config);

@@ -92,7 +92,7 @@ int run(TuneOptionsCli& o) {
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   // Render everything, then write: a failure leaves no partial set of outputs.
-  const std::string main_output = o.output.format == "json" ? tune_json(report).dump(2) + "\n" : tune_text(report);
+  const std::string main_output = o.output.format == "json" ? json_output(tune_json(report)) : tune_text(report);
   std::string svg, config;
   if (!o.plot_path.empty()) {
     svg = tune_plot_svg(report.result, fmt::format("tune-ratio: {} on {}, {} (step {:g})", scenario.model.name,
@@ -101,7 +101,7 @@ int run(TuneOptionsCli& o) {
                                                    report.result.step));
   }
   if (!o.config_out_path.empty()) {
-    config = nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}}.dump(2) + "\n";
+    config = json_output(nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}});
   }
   write_outputs_atomically({{o.plot_path, svg}, {o.config_out_path, config}, {output_path(o.out_path), main_output}});
   return 0;

@@ -197,7 +197,8 @@ std::string WeightPrefetchConfig::to_additional_config() const {
 
 PrefetchConfigParse parse_prefetch_config(const std::string& text, const std::string& source, bool lenient) {
   PrefetchConfigParse out;
-  Json json = parse_json_text(text, source);
+  std::vector<std::string> duplicates;
+  Json json = parse_json_text(text, source, &duplicates);
   JsonReader root(json, source);
   root.expect_object();
   Reporter reporter(lenient, out);
@@ -205,6 +206,18 @@ PrefetchConfigParse parse_prefetch_config(const std::string& text, const std::st
 
   const bool whole = root.has("weight_prefetch_config");
   const bool inner_form = !whole && (root.has("enabled") || root.has("prefetch_ratio") || root.has("enable"));
+  // Python's json keeps the last of a duplicated key, silently; only ours are judged.
+  const std::string ours = "$.weight_prefetch_config";
+  for (const auto& path : duplicates) {
+    const bool under_ours = path.starts_with(ours) && (path.size() == ours.size() || path[ours.size()] == '.' ||
+                                                       path[ours.size()] == '[');
+    if (!inner_form && !under_ours) continue;
+    if (!lenient) {
+      throw InputError(fmt::format("{}: {}: duplicate key (vllm-ascend keeps the last value; pass --lenient to accept "
+                                   "it as vllm-ascend does)", source, path));
+    }
+    out.warnings.push_back(fmt::format("{}: {}: duplicate key; vllm-ascend keeps the last value", source, path));
+  }
   if (whole) {
     out.had_weight_prefetch_config = true;
     parse_inner(root.child("weight_prefetch_config"), config, reporter, out);

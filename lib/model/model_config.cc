@@ -129,6 +129,9 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
     if (root.has("mlp_only_layers") && !root.node()["mlp_only_layers"].is_null()) {
       JsonReader list = root.child("mlp_only_layers");
       list.expect_array();
+      if (list.node().size() > static_cast<size_t>(kMaxLayers)) {
+        list.fail(fmt::format("{} entries; at most {} (one per layer)", list.node().size(), kMaxLayers));
+      }
       for (size_t i = 0; i < list.node().size(); ++i) {
         m.mlp_only_layers.push_back(static_cast<int>(list.element(i).integer_in(0, kMaxLayers)));
       }
@@ -139,8 +142,13 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
     m.num_experts = req_int(root, "n_routed_experts", 1, kMaxExperts);
     m.num_experts_per_tok = req_int(root, "num_experts_per_tok", 1, kMaxExperts);
     m.moe_intermediate_size = req_int(root, "moe_intermediate_size", 1, kMaxDim);
-    int shared = opt_int(root, "n_shared_experts", 0, kMaxExperts, 0);
-    m.shared_expert_intermediate_size = shared * m.moe_intermediate_size;
+    const long long shared = opt_int(root, "n_shared_experts", 0, kMaxExperts, 0);
+    if (shared * m.moe_intermediate_size > kMaxDim) {
+      root.child("n_shared_experts")
+          .fail(fmt::format("n_shared_experts x moe_intermediate_size = {} x {} is above {}", shared,
+                            m.moe_intermediate_size, kMaxDim));
+    }
+    m.shared_expert_intermediate_size = static_cast<int>(shared * m.moe_intermediate_size);
     m.first_k_dense_replace = opt_int(root, "first_k_dense_replace", 0, kMaxLayers, 0);
     m.decoder_sparse_step = opt_int(root, "moe_layer_freq", 1, kMaxLayers, 1);
     m.q_lora_rank = opt_int(root, "q_lora_rank", 0, kMaxDim, 0);

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "util/error.h"
+#include "util/printable.h"
 
 namespace pt {
 
@@ -31,6 +32,14 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
   CsvTable table;
   table.source = source;
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM written by Excel and some tools
+  if (const size_t bad = invalid_utf8_at(text); bad != std::string_view::npos) {
+    size_t bad_line = 1;
+    for (size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) ++bad_line;
+    }
+    throw InputError(fmt::format("{}: line {}: not valid UTF-8 (byte 0x{:02x}); save the file as UTF-8", source, bad_line,
+                                 static_cast<unsigned char>(text[bad])));
+  }
   std::vector<CsvRow> rows;
   CsvRow row;
   std::string field;

@@ -53,7 +53,12 @@ class TimeOrigin {
       origin_ns_ = ns >= 0 ? ns / 1'000'000'000 * 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000) * 1'000'000'000;
       set_ = true;
     }
-    return static_cast<double>(ns - origin_ns_) / 1000.0;
+    int64_t since = 0;
+    if (__builtin_sub_overflow(ns, origin_ns_, &since)) {
+      // Timestamps further apart than int64 nanoseconds hold (absurd input): no exactness to keep.
+      return (static_cast<double>(ns) - static_cast<double>(origin_ns_)) / 1000.0;
+    }
+    return static_cast<double>(since) / 1000.0;
   }
   int64_t origin_ns() const { return set_ ? origin_ns_ : 0; }
 

@@ -19,6 +19,7 @@
 #include "profile/trace_stream.h"
 #include "util/error.h"
 #include "util/file_io.h"
+#include "util/printable.h"
 
 namespace pt {
 
@@ -54,7 +55,19 @@ int64_t int_field(const CsvTable& table, const CsvRow& row, std::optional<size_t
 double timestamp(const CsvTable& table, const CsvRow& row, size_t column, TimeOrigin& origin) {
   int64_t ns = 0;
   if (column < row.fields.size() && parse_timestamp_ns(row.fields[column], ns)) return origin.relative_us(ns);
-  return csv_number(table, row, column);  // throws, naming file, line and column
+  csv_number(table, row, column);  // throws, naming file, line and column, when it is no number at all
+  throw InputError(fmt::format("{}: line {}: column \"{}\": timestamp {} is out of range (microseconds since the epoch)",
+                               table.source, row.line, table.header[column], trim(row.fields[column])));
+}
+
+// A duration column, which must not be negative.
+double duration(const CsvTable& table, const CsvRow& row, size_t column) {
+  const double d = csv_number(table, row, column);
+  if (d < 0) {
+    throw InputError(fmt::format("{}: line {}: column \"{}\": negative duration {}", table.source, row.line,
+                                 table.header[column], d));
+  }
+  return d;
 }
 
 // kernel_details writes shapes as """72,5120;2560,5120""": after CSV unquoting the value still
@@ -126,6 +139,7 @@ class StringPool {
     return id;
   }
   const std::string& str(uint32_t id) const { return *strings_[id]; }
+  size_t size() const { return strings_.size(); }
 
  private:
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
@@ -164,6 +178,7 @@ class TraceCollector {
     }
     const Kind kind = kind_of(e.pid);
     if (kind == Kind::kOther) return;
+    if (e.dur < 0) throw InputError(fmt::format("{}: event at byte {}: negative \"dur\" {}", source_, e.offset, e.dur));
     RawTask r;
     r.ts_ns = e.ts_ns;
     r.dur = e.dur;
@@ -171,9 +186,9 @@ class TraceCollector {
     r.pid = e.pid;
     r.stream = e.physic_stream_id >= 0 ? e.physic_stream_id : e.stream_id >= 0 ? e.stream_id : e.has_tid ? e.tid : -1;
     r.task_id = e.task_id;
-    r.name = pool_.intern(e.name);
-    r.task_type = pool_.intern(e.task_type);
-    r.site = e.site.empty() ? 0 : pool_.intern(e.site);
+    r.name = intern(e.name, "name", e);
+    r.task_type = intern(e.task_type, "Task Type", e);
+    r.site = e.site.empty() ? 0 : intern(e.site, "Site", e);
     r.layer = static_cast<int32_t>(std::clamp<int64_t>(e.layer, -1, std::numeric_limits<int32_t>::max()));
     if (kind == Kind::kHardware) hardware_.push_back(r);
     else pending_[e.pid].push_back(r);
@@ -205,6 +220,16 @@ class TraceCollector {
 
  private:
   enum class Kind : uint8_t { kUnknown, kHardware, kOther };
+
+  // Reports keep these strings (and write them as JSON): each new one must be valid UTF-8.
+  uint32_t intern(std::string_view s, const char* key, const TraceEventFields& e) {
+    const size_t known = pool_.size();
+    const uint32_t id = pool_.intern(s);
+    if (pool_.size() != known && invalid_utf8_at(s) != std::string_view::npos) {
+      throw InputError(fmt::format("{}: event at byte {}: \"{}\" is not valid UTF-8", source_, e.offset, key));
+    }
+    return id;
+  }
 
   Kind kind_of(int64_t pid) {
     if (cache_valid_ && pid == cache_pid_) return cache_kind_;
@@ -581,7 +606,7 @@ std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::strin
     t.task_type = field_of(row, c_core);
     if (ours && t.task_type == "EVENT") t.task_type = t.op_type;  // EVENT_RECORD / EVENT_WAIT, as in the trace
     t.start_us = timestamp(table, row, c_start, origin);
-    t.duration_us = csv_number(table, row, c_dur);
+    t.duration_us = duration(table, row, c_dur);
     t.stream_id = int_field(table, row, c_stream);
     t.task_id = int_field(table, row, c_task);
     t.step_id = int_field(table, row, c_step);
@@ -620,7 +645,10 @@ std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::st
     t.name = field_of(row, c_name);
     if (is_na(t.name)) t.name = t.task_type;  // CMO, EVENT_RECORD ... have no kernel name
     t.start_us = timestamp(table, row, c_start, origin);
-    t.duration_us = c_time ? csv_number(table, row, *c_time) : timestamp(table, row, *c_stop, origin) - t.start_us;
+    t.duration_us = c_time ? duration(table, row, *c_time) : timestamp(table, row, *c_stop, origin) - t.start_us;
+    if (t.duration_us < 0) {
+      throw InputError(fmt::format("{}: line {}: task_stop(us) is before task_start(us)", source, row.line));
+    }
     t.stream_id = int_field(table, row, c_stream);
     t.task_id = int_field(table, row, c_task);
     tasks.push_back(std::move(t));
@@ -663,7 +691,7 @@ Profile load_profile(const std::string& path) {
     if (dirs.empty()) throw InputError(fmt::format("{}: no profile found: {}", path, kLookedFor));
     if (dirs.size() > 1) {
       std::string list;
-      for (const auto& d : dirs) list += "\n  " + d.dir.string();
+      for (const auto& d : dirs) list += (list.empty() ? " " : ", ") + d.dir.string();
       throw InputError(fmt::format("{}: holds {} profiler output directories; name one of them:{}", path, dirs.size(),
                                    list));
     }

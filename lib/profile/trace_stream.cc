@@ -451,7 +451,11 @@ class Parser {
     }
     if (*p == '-' || is_digit(static_cast<unsigned char>(*p))) {
       std::string_view s = number_token(p);
-      if (!to_double(s, out)) fail(at, fmt::format("malformed number \"{}\"", s));
+      if (!to_double(s, out)) {
+        double ignored = 0;
+        const bool range = std::from_chars(s.data(), s.data() + s.size(), ignored).ec == std::errc::result_out_of_range;
+        fail(at, fmt::format("{} \"{}\"", range ? "number out of range" : "malformed number", s));
+      }
       present = true;
       return;
     }
@@ -596,7 +600,12 @@ class Parser {
             // Epoch microseconds lose precision in a double: keep the exact nanoseconds too.
             const char* start = ws(p);
             read_double(p, e.ts, e.has_ts, "ts", true);
-            if (e.has_ts && !parse_timestamp_ns(std::string_view(start, static_cast<size_t>(p - start)), e.ts_ns)) {
+            const std::string_view text(start, static_cast<size_t>(p - start));
+            if (e.has_ts && !parse_timestamp_ns(text, e.ts_ns)) {
+              // 9e15 us is the year 2255: beyond it, nanoseconds no longer fit an int64.
+              if (!(std::abs(e.ts) <= 9e15)) {
+                fail(start, fmt::format("\"ts\" {} is out of range (microseconds since the epoch)", text));
+              }
               e.ts_ns = static_cast<int64_t>(std::llround(e.ts * 1000.0));
             }
           } else {

@@ -61,7 +61,9 @@ class SegmentedObjective {
     std::map<RatioKey, int> slot_of;
     for (size_t i = 0; i < tuned.size(); ++i) slot_of[tuned[i].key] = static_cast<int>(i);
 
+    plan_segments_.resize(plans.size());
     for (size_t p = 0; p < plans.size(); ++p) {
+      plan_segments_[p].first = segments_.size();
       const StepPlan& plan = *plans[p];
       WeightPrefetchConfig config;
       config.enabled = true;
@@ -119,6 +121,7 @@ class SegmentedObjective {
           begin = i;
         }
       }
+      plan_segments_[p].second = segments_.size();
     }
   }
 
@@ -127,6 +130,18 @@ class SegmentedObjective {
 
   // Weighted step time; `only_plan` >= 0 restricts to one plan, unweighted.
   double evaluate(const std::vector<size_t>& point, int only_plan = -1) const {
+    if (only_plan >= 0) {
+      // One plan's own segments only: the per-token-count searches stay linear in the workload size.
+      const size_t p = static_cast<size_t>(only_plan);
+      double t = plan_constant_[p];
+      for (size_t i = plan_segments_[p].first; i < plan_segments_[p].second; ++i) {
+        const Segment& seg = segments_[i];
+        size_t c = 0;
+        for (size_t k = 0; k < seg.slots.size(); ++k) c += point[static_cast<size_t>(seg.slots[k])] * seg.strides[k];
+        t += seg.multiplier * seg.table[c];
+      }
+      return t;
+    }
     double t = 0;
     for (size_t p = 0; p < plans_.size(); ++p) {
       if (only_plan < 0) t += plan_weight_[p] * plan_constant_[p];
@@ -198,6 +213,7 @@ class SegmentedObjective {
   std::vector<double> plan_constant_;
   std::vector<double> plan_weight_;
   std::vector<Segment> segments_;
+  std::vector<std::pair<size_t, size_t>> plan_segments_;  // [first, last) of each plan's segments
   size_t simulations_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "search/workload.h"
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -51,7 +52,16 @@ std::vector<WorkloadPoint> parse_workload_csv(const std::string& text, const std
   CsvTable csv = parse_csv(text, source);
   const size_t tokens_col = csv.require_column({"num_tokens", "tokens"});
   const auto weight_col = csv.column("weight");
+  // A misspelt "weight" column would silently mean equal weights: every column must be known.
+  for (size_t i = 0; i < csv.header.size(); ++i) {
+    const std::string& h = csv.header[i];
+    if (!h.empty() && i != tokens_col && (!weight_col || i != *weight_col)) {  // "" : a trailing comma
+      throw InputError(fmt::format("{}: line 1: {} column \"{}\" (expected num_tokens and optionally weight)", source,
+                                   h == "num_tokens" || h == "tokens" || h == "weight" ? "duplicate" : "unknown", h));
+    }
+  }
   std::vector<WorkloadPoint> w;
+  std::map<int, size_t> line_of;  // token count -> line
   for (const auto& row : csv.rows) {
     const double t = csv_number(csv, row, tokens_col);
     if (t != std::floor(t) || t < 1 || t > kMaxTokens) {
@@ -59,6 +69,10 @@ std::vector<WorkloadPoint> parse_workload_csv(const std::string& text, const std
     }
     const double weight = weight_col ? csv_number(csv, row, *weight_col) : 1.0;
     if (weight < 0) throw InputError(fmt::format("{}: line {}: weight {} is negative", source, row.line, weight));
+    if (auto [it, fresh] = line_of.emplace(static_cast<int>(t), row.line); !fresh) {
+      throw InputError(fmt::format("{}: line {}: token count {} appears twice (first on line {})", source, row.line,
+                                   it->first, it->second));
+    }
     w.push_back({static_cast<int>(t), weight});
   }
   validate(w, source);

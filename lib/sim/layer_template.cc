@@ -250,12 +250,16 @@ LayerTemplate parse_layer_template(const std::string& text, const std::string& s
   if (root.has("layer_sequence")) {
     JsonReader seq = root.child("layer_sequence");
     seq.expect_array();
+    constexpr long long kMaxSequenceLayers = 4096;  // as many as a config.json may give (model_config.cc)
+    long long total = 0;
     for (size_t i = 0; i < seq.node().size(); ++i) {
       JsonReader e = seq.element(i);
       e.expect_only_keys({"type", "count"});
       std::string type = e.child("type").string();
       if (!t.layer_types.count(type)) e.child("type").fail(fmt::format("no layer type \"{}\" in this template", type));
-      t.layer_sequence.emplace_back(type, static_cast<int>(e.child("count").integer_in(1, 4096)));
+      t.layer_sequence.emplace_back(type, static_cast<int>(e.child("count").integer_in(1, kMaxSequenceLayers)));
+      total += t.layer_sequence.back().second;
+      if (total > kMaxSequenceLayers) e.fail(fmt::format("{} layers in all; at most {}", total, kMaxSequenceLayers));
     }
   }
   return t;

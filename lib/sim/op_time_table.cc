@@ -1,6 +1,7 @@
 #include "sim/op_time_table.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -12,8 +13,8 @@ namespace pt {
 
 void OpTimeTable::add(const std::string& name, double num_tokens, double duration_us) {
   auto& pts = points_[name];
-  pts.emplace_back(num_tokens, duration_us);
-  std::sort(pts.begin(), pts.end());
+  const std::pair<double, double> point(num_tokens, duration_us);
+  pts.insert(std::upper_bound(pts.begin(), pts.end(), point), point);  // kept sorted; in order, an append
 }
 
 std::optional<double> OpTimeTable::lookup(const std::string& name, double num_tokens) const {
@@ -48,7 +49,15 @@ OpTimeTable parse_op_time_table(const std::string& text, const std::string& sour
   size_t name_col = csv.require_column({"name", "Name"});
   size_t tokens_col = csv.require_column({"num_tokens"});
   size_t dur_col = csv.require_column({"duration_us", "Duration(us)"});
-  OpTimeTable table;
+  constexpr double kMaxTokens = 1 << 24;     // as --num-tokens
+  constexpr double kMaxDurationUs = 1e9;     // as a template's measured op
+  struct Point {
+    const std::string* name;
+    double tokens, duration;
+    size_t line;
+  };
+  std::vector<Point> points;
+  points.reserve(csv.rows.size());
   for (const auto& row : csv.rows) {
     if (name_col >= row.fields.size() || row.fields[name_col].empty()) {
       throw InputError(fmt::format("{}: line {}: empty op name", source, row.line));
@@ -56,8 +65,27 @@ OpTimeTable parse_op_time_table(const std::string& text, const std::string& sour
     double tokens = csv_number(csv, row, tokens_col);
     double dur = csv_number(csv, row, dur_col);
     if (tokens < 1) throw InputError(fmt::format("{}: line {}: num_tokens must be >= 1", source, row.line));
+    if (tokens > kMaxTokens) {
+      throw InputError(fmt::format("{}: line {}: num_tokens {} is above {}", source, row.line, tokens, kMaxTokens));
+    }
     if (dur < 0) throw InputError(fmt::format("{}: line {}: duration_us must be >= 0", source, row.line));
-    table.add(row.fields[name_col], tokens, dur);
+    if (dur > kMaxDurationUs) {
+      throw InputError(fmt::format("{}: line {}: duration_us {} is above {} (1000 s)", source, row.line, dur, kMaxDurationUs));
+    }
+    points.push_back({&row.fields[name_col], tokens, dur, row.line});
+  }
+  // Sorted once (adding each point in order is an append), and a point given twice is ambiguous.
+  std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
+    return std::tie(*a.name, a.tokens) < std::tie(*b.name, b.tokens);
+  });
+  OpTimeTable table;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    if (i > 0 && *points[i - 1].name == *p.name && points[i - 1].tokens == p.tokens) {
+      throw InputError(fmt::format("{}: line {}: \"{}\" at {} tokens is already given on line {}", source, p.line,
+                                   *p.name, p.tokens, points[i - 1].line));
+    }
+    table.add(*p.name, p.tokens, p.duration);
   }
   return table;
 }

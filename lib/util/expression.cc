@@ -194,6 +194,12 @@ void collect(const Expression::Node& node, std::vector<std::string>& out) {
 }  // namespace
 
 Expression Expression::parse(std::string_view text, const std::string& where) {
+  // Parsing and evaluation recurse once per nesting level or operator: a bound on the length
+  // bounds the stack (the bundled templates' longest expression has under 200 characters).
+  constexpr size_t kMaxChars = 1024;
+  if (text.size() > kMaxChars) {
+    throw InputError(fmt::format("{}: expression of {} characters; at most {}", where, text.size(), kMaxChars));
+  }
   Expression e;
   e.text_ = std::string(text);
   e.where_ = where;

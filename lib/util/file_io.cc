@@ -23,6 +23,10 @@ std::string read_text_file(const std::string& path) {
   if (!in) {
     throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
   }
+  // These inputs are parsed whole, in several times their size of memory: refuse absurd ones.
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxTextFileBytes) {
+    throw InputError(fmt::format("{}: {} bytes; at most {} (1 GiB) for this input", path, size, kMaxTextFileBytes));
+  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw InputError(fmt::format("{}: read error", path));

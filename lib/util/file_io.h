@@ -5,7 +5,9 @@
 
 namespace pt {
 
-// Whole file as a string; InputError naming the path when it is missing, a directory or unreadable.
+// Whole file as a string; InputError naming the path when it is missing, a directory, unreadable
+// or larger than kMaxTextFileBytes.
+constexpr unsigned long long kMaxTextFileBytes = 1ull << 30;
 std::string read_text_file(const std::string& path);
 
 // Writes whole or not at all: the content goes to a temporary file beside `path`, which is

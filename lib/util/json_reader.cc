@@ -1,6 +1,8 @@
 #include "util/json_reader.h"
 
 #include <cmath>
+#include <functional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -32,11 +34,81 @@ bool is_identifier(std::string_view key) {
   return true;
 }
 
+std::string member_path(const std::string& parent, std::string_view key) {
+  if (is_identifier(key)) return fmt::format("{}.{}", parent, key);
+  return fmt::format("{}[\"{}\"]", parent, key);
+}
+
+// Where the parser is, as a JSON path, for duplicate keys and numbers out of range: one frame per
+// open object or array.
+class KeyTracker {
+ public:
+  KeyTracker(const std::string& source, std::vector<std::string>* duplicates)
+      : source_(source), duplicates_(duplicates) {}
+
+  bool operator()(int depth, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) {
+          std::string where = path();
+          if (where.size() > 60) where = where.substr(0, 60) + "...";
+          throw InputError(fmt::format("{}: {}: nesting deeper than {} levels", source_, where, kMaxJsonDepth));
+        }
+        frames_.push_back({event == Json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& f = frames_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) {
+          if (!duplicates_) throw InputError(fmt::format("{}: {}: duplicate key", source_, path()));
+          duplicates_->push_back(path());
+        }
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        next_element();
+        break;
+      case Json::parse_event_t::value: next_element(); break;
+    }
+    return true;
+  }
+
+  // The value being parsed: the current member of the innermost object, element of the innermost array.
+  std::string path() const {
+    std::string p = "$";
+    for (const Frame& f : frames_) p = f.array ? fmt::format("{}[{}]", p, f.index) : member_path(p, f.key);
+    return p;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    size_t index;     // array: the element being parsed
+    std::string key;  // object: the member being parsed
+    std::set<std::string> keys;
+  };
+
+  void next_element() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+
+  const std::string& source_;
+  std::vector<std::string>* duplicates_;
+  std::vector<Frame> frames_;
+};
+
 }  // namespace
 
-Json parse_json_text(std::string_view text, const std::string& source) {
+Json parse_json_text(std::string_view text, const std::string& source, std::vector<std::string>* duplicate_keys) {
+  KeyTracker tracker(source, duplicate_keys);
   try {
-    return Json::parse(text.begin(), text.end());
+    return Json::parse(text.begin(), text.end(), std::ref(tracker));
+  } catch (const Json::out_of_range&) {
+    // 1e999: nlohmann refuses a number that overflows a double.
+    throw InputError(fmt::format("{}: {}: number out of range (larger than a double holds)", source, tracker.path()));
   } catch (const Json::parse_error& e) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       throw InputError(fmt::format("{}: empty input, expected JSON", source));
@@ -49,10 +121,7 @@ Json parse_json_text(std::string_view text, const std::string& source) {
   }
 }
 
-std::string JsonReader::child_path(std::string_view key) const {
-  if (is_identifier(key)) return fmt::format("{}.{}", path_, key);
-  return fmt::format("{}[\"{}\"]", path_, key);
-}
+std::string JsonReader::child_path(std::string_view key) const { return member_path(path_, key); }
 
 std::string JsonReader::type_name() const {
   if (node_->is_null()) return "null";

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -12,8 +13,13 @@ namespace pt {
 
 using Json = nlohmann::json;
 
-// Parses JSON text; a syntax error becomes an InputError with line and column.
-Json parse_json_text(std::string_view text, const std::string& source);
+// Parses JSON text; a syntax error becomes an InputError with line and column, and so does
+// nesting deeper than kMaxJsonDepth. A key given twice in one object is an InputError naming its
+// JSON path ("duplicate key"), unless `duplicate_keys` is given: then the path of every
+// duplicate is appended to it and the last value wins, as in Python's json module.
+constexpr int kMaxJsonDepth = 512;
+Json parse_json_text(std::string_view text, const std::string& source,
+                     std::vector<std::string>* duplicate_keys = nullptr);
 
 class JsonReader {
  public:

@@ -390,5 +390,21 @@ TEST(ReadLegacyEnv, ProcessEnvironmentOnlyWhenAsked) {
   EXPECT_EQ(overridden.down_prefetch_bytes.value(), 8);
 }
 
+// Python's json keeps the last of a duplicated key without a word: strict mode refuses it, lenient
+// mode warns; keys outside weight_prefetch_config are another feature's business.
+TEST(ParsePrefetchConfig, DuplicateKeyIsAnErrorInStrictModeAndAWarningInLenientMode) {
+  const std::string text = R"({"weight_prefetch_config": {"enabled": false, "enabled": true}})";
+  EXPECT_PRED2(contains, error_of([&] { parse_prefetch_config(text, "c.json", false); }),
+               "c.json: $.weight_prefetch_config.enabled: duplicate key");
+  const PrefetchConfigParse lenient = parse_prefetch_config(text, "c.json", true);
+  EXPECT_TRUE(lenient.config.enabled);  // the last value, as vllm-ascend reads it
+  ASSERT_EQ(lenient.warnings.size(), 1u);
+  EXPECT_PRED2(contains, lenient.warnings[0], "$.weight_prefetch_config.enabled: duplicate key");
+  const PrefetchConfigParse other = parse_prefetch_config(
+      R"({"weight_prefetch_config": {"enabled": true}, "ascend_scheduler_config": {"x": 1, "x": 2}})", "c.json", false);
+  EXPECT_TRUE(other.config.enabled);
+  EXPECT_TRUE(other.warnings.empty());
+}
+
 }  // namespace
 }  // namespace pt

@@ -65,5 +65,19 @@ TEST(LoadOpTimeTable, FromFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ParseOpTimeTable, APointGivenTwiceIsAmbiguous) {
+  EXPECT_EQ(error_of([] { parse_op_time_table("name,num_tokens,duration_us\nx,8,1\ny,8,2\nx,8,3\n", "t.csv"); }),
+            "t.csv: line 4: \"x\" at 8 tokens is already given on line 2");
+}
+
+// Each row used to re-sort its op's points: 100k rows of one op took minutes.
+TEST(ParseOpTimeTable, ManyRowsOfOneOpAreFast) {
+  std::string csv = "name,num_tokens,duration_us\n";
+  for (int i = 100000; i >= 1; --i) csv += "norm," + std::to_string(i) + "," + std::to_string(i) + "\n";
+  const OpTimeTable t = parse_op_time_table(csv, "big.csv");
+  EXPECT_DOUBLE_EQ(t.lookup("norm", 1.5).value(), 1.5);
+  EXPECT_DOUBLE_EQ(t.lookup("norm", 99999.5).value(), 99999.5);
+}
+
 }  // namespace
 }  // namespace pt

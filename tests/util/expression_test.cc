@@ -135,5 +135,15 @@ TEST(Expression, ConstantEvaluatesWithoutLookup) {
   EXPECT_EQ(c.text(), "2.5");
 }
 
+// Parsing and evaluation recurse per nesting level and operator: the length bounds the stack.
+TEST(Expression, LengthIsLimited) {
+  const std::string deep = std::string(600, '(') + "T" + std::string(600, ')');
+  EXPECT_PRED2(test::contains, test::error_of([&] { Expression::parse(deep, "t.json: $.x"); }),
+               "t.json: $.x: expression of 1201 characters; at most 1024");
+  std::string sum = "T";
+  while (sum.size() < 1000) sum += "+T";
+  EXPECT_NO_THROW(Expression::parse(sum, "t.json: $.x"));
+}
+
 }  // namespace
 }  // namespace pt

@@ -140,5 +140,38 @@ TEST(JsonReader, FailPrefixesSourceAndPath) {
   EXPECT_EQ(error_of([&] { r.child("a").fail("bad thing"); }), "f.json: $.a: bad thing");
 }
 
+// Hardening (fuzzing and the bad-input catalogue).
+
+TEST(ParseJsonText, DuplicateKeyIsAnErrorNamingItsPath) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": 1, "a": 2})", "d.json"); }), "d.json: $.a: duplicate key");
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": [{"b": 1}, {"c": 1, "b": 2, "b": 3}]})", "d.json"); }),
+            "d.json: $.a[1].b: duplicate key");
+  EXPECT_EQ(error_of([] { parse_json_text(R"([[1, {"x y": 1, "x y": 2}]])", "d.json"); }),
+            "d.json: $[0][1][\"x y\"]: duplicate key");
+  // The same key in two objects is no duplicate.
+  EXPECT_NO_THROW(parse_json_text(R"({"a": {"k": 1}, "b": {"k": 1}, "k": [{"k": 1}, {"k": 2}]})", "d.json"));
+}
+
+TEST(ParseJsonText, DuplicateKeysCanBeCollectedInsteadAndTheLastWins) {
+  std::vector<std::string> duplicates;
+  const Json j = parse_json_text(R"({"a": 1, "b": {"c": 1, "c": 2}, "a": 3})", "d.json", &duplicates);
+  EXPECT_EQ(duplicates, (std::vector<std::string>{"$.b.c", "$.a"}));
+  EXPECT_EQ(j["a"], 3);
+  EXPECT_EQ(j["b"]["c"], 2);
+}
+
+TEST(ParseJsonText, NumberTooLargeForADoubleNamesItsPath) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": [1, -1e999]})", "n.json"); }),
+            "n.json: $.a[1]: number out of range (larger than a double holds)");
+  EXPECT_EQ(error_of([] { parse_json_text("1e400", "n.json"); }), "n.json: $: number out of range (larger than a double holds)");
+}
+
+TEST(ParseJsonText, NestingIsLimited) {
+  EXPECT_NO_THROW(parse_json_text(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), "deep.json"));
+  const std::string msg = error_of([] { parse_json_text(std::string(100000, '['), "deep.json"); });
+  EXPECT_EQ(msg.rfind("deep.json: $[0][0]", 0), 0u) << msg;
+  EXPECT_PRED2(test::contains, msg, "...: nesting deeper than 512 levels");
+}
+
 }  // namespace
 }  // namespace pt
