@@ -472,7 +472,7 @@ std::vector<OutputDir> find_output_dirs(const fs::path& root) {
 std::vector<ProfileTask> read_kernel_files(const std::vector<std::string>& paths, Profile& profile, TimeOrigin& origin) {
   std::vector<ProfileTask> tasks;
   for (const auto& path : paths) {
-    auto part = read_kernel_csv(read_text_file(path), path, &origin);
+    auto part = read_kernel_csv(read_text_file(path, kMaxProfileFileBytes), path, &origin);
     tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     profile.files.push_back(path);
   }
@@ -523,7 +523,7 @@ void load_output_dir(const OutputDir& d, Profile& profile, TimeOrigin& origin) {
   if (!d.task_times.empty()) {
     std::vector<ProfileTask> tasks;
     for (const auto& path : d.task_times) {
-      auto part = read_task_time_csv(read_text_file(path), path, &origin);
+      auto part = read_task_time_csv(read_text_file(path, kMaxProfileFileBytes), path, &origin);
       tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
       profile.files.push_back(path);
     }
@@ -553,11 +553,11 @@ void load_file(const std::string& path, Profile& profile, TimeOrigin& origin) {
       return;
     }
     case FileKind::kTaskTimeCsv:
-      profile.tasks = read_task_time_csv(read_text_file(path), path, &origin);
+      profile.tasks = read_task_time_csv(read_text_file(path, kMaxProfileFileBytes), path, &origin);
       profile.files.push_back(path);
       return;
     case FileKind::kKernelCsv: {
-      const std::string text = read_text_file(path);
+      const std::string text = read_text_file(path, kMaxProfileFileBytes);
       profile.tasks = read_kernel_csv(text, path, &origin);
       profile.files.push_back(path);
       profile.from_prefetch_tuner = csv_header_has(text, "Prefetch Bytes");

@@ -14,7 +14,7 @@
 
 namespace pt {
 
-std::string read_text_file(const std::string& path) {
+std::string read_text_file(const std::string& path, unsigned long long max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(fmt::format("{}: is a directory, expected a file", path));
@@ -23,9 +23,8 @@ std::string read_text_file(const std::string& path) {
   if (!in) {
     throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
   }
-  // These inputs are parsed whole, in several times their size of memory: refuse absurd ones.
-  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxTextFileBytes) {
-    throw InputError(fmt::format("{}: {} bytes; at most {} (1 GiB) for this input", path, size, kMaxTextFileBytes));
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_bytes) {
+    throw InputError(fmt::format("{}: {} bytes; at most {} MiB for this input", path, size, max_bytes >> 20));
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();

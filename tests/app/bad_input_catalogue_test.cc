@@ -34,7 +34,7 @@ enum class Setup {
   kDirectory,   // a directory where the input file belongs
   kUnreadable,  // the file exists with mode 000
   kMissing,     // the file does not exist
-  kOver1GiB,    // a (sparse) file one byte larger than the tool reads whole
+  kOverLimit,   // a sparse file one byte larger than the limit the content names (first line, in bytes)
 };
 
 struct InputKind {
@@ -313,6 +313,7 @@ std::vector<BadInput> catalogue() {
            "config.json: $.hidden_size: duplicate key");
     c.file(k, "not_utf8", edit(kModelJson, "\"qwen3\"", "\"qwen\xff\""), "config.json: invalid JSON at line 3 column");
     c.file(k, "nested_too_deep", "{\"quantization_config\": " + deep, "config.json: $.quantization_config");
+    c.add(k, "file_over_64MiB", Setup::kOverLimit, "67108864\n", "config.json: 67108865 bytes; at most 64 MiB for this input");
     c.file_system(k, "config.json: directory holds no config.json", "config.json: no such file or directory, and not a bundled model");
   }
 
@@ -508,7 +509,7 @@ std::vector<BadInput> catalogue() {
     c.file(k, "start_1e30", edit(csv, start, "1e30"),
            "kernel_details.csv: line 3: column \"Start Time(us)\": timestamp 1e30 is out of range");
     c.file(k, "not_utf8", edit(csv, "aclnnAdd_AddAiCore_Add", "aclnnAdd_\xff"), "kernel_details.csv: line 3: not valid UTF-8");
-    c.add(k, "file_over_1GiB", Setup::kOver1GiB, csv, "kernel_details.csv: 1073741825 bytes; at most 1073741824 (1 GiB)");
+    c.add(k, "file_over_1GiB", Setup::kOverLimit, "1073741824\n", "kernel_details.csv: 1073741825 bytes; at most 1024 MiB for this input");
     c.file_system(k, "kernel_details.csv: no profile found", "kernel_details.csv: no such file or directory");
   }
 
@@ -556,7 +557,7 @@ std::vector<BadInput> catalogue() {
     for (int i = 1; i <= 4097; ++i) big += std::to_string(i) + "\n";
     c.file(k, "too_many_points", big, "workload.csv: 4097 token counts; at most 4096", false);
     c.file(k, "not_utf8", edit(csv, "72,4", "72,4\xa0"), "workload.csv: line 3: not valid UTF-8");
-    c.add(k, "file_over_1GiB", Setup::kOver1GiB, csv, "workload.csv: 1073741825 bytes; at most 1073741824 (1 GiB)");
+    c.add(k, "file_over_64MiB", Setup::kOverLimit, "67108864\n", "workload.csv: 67108865 bytes; at most 64 MiB for this input");
     c.file_system(k, "workload.csv: is a directory", "workload.csv: cannot open for reading (No such file or directory)");
   }
 
@@ -649,9 +650,9 @@ TEST_P(BadInputCatalogue, OneErrorLineNamingTheFileAndOutputsUntouched) {
       in = shell_quote(input);
       break;
     case Setup::kMissing: in = shell_quote(input); break;
-    case Setup::kOver1GiB:
+    case Setup::kOverLimit:
       test::write_file(input, c.content);
-      fs::resize_file(input, (1ull << 30) + 1);  // sparse: no disk used
+      fs::resize_file(input, std::stoull(c.content.substr(0, c.content.find('\n'))) + 1);  // sparse: no disk used
       in = shell_quote(input);
       break;
   }
