@@ -2,7 +2,8 @@
 // an op time table, and the table is looked up, as simulate --calibration does.
 #include <cmath>
 
-#include "analyze/calibration.h"
+#include "config/calibration_file.h"
+#include "sim/scenario.h"
 #include "fuzz_support.h"
 #include "hardware/hardware_profile.h"
 #include "sim/op_time_table.h"

@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "fuzz_support.h"
-#include "profile/csv.h"
+#include "util/csv.h"
 #include "sim/op_time_table.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,35 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/prefetch_audit.h"
+#include "config/calibration_file.h"
 #include "hardware/hardware_profile.h"
 #include "profile/profile.h"
 #include "sim/op_time_table.h"
 #include "sim/step_plan.h"
 
 namespace pt {
-
-struct OpDurationFit {
-  std::string key;             // "SwiGlu" or "QuantBatchMatmulV3@down_proj"
-  double intercept_us = 0;
-  double per_token_us = 0;
-  size_t points = 0;
-  size_t token_counts = 0;     // distinct token counts behind the fit (1: a constant)
-  double rmse_us = 0;
-  double mean_abs_error_pct = 0;
-};
-
-struct HardwareFit {
-  std::string parameter;       // hardware profile parameter name
-  double value = 0;
-  std::string basis;           // how it was obtained
-};
-
-struct Calibration {
-  std::vector<std::string> sources;
-  std::vector<HardwareFit> hardware;
-  std::vector<OpDurationFit> ops;
-  std::vector<std::string> notes;
-};
 
 // One profile and the plan of the model and deployment that produced it (at its token count).
 struct CalibrationRun {
@@ -49,11 +27,6 @@ struct CalibrationRun {
 
 Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading);
 
-nlohmann::json calibration_to_json(const Calibration& c);
-Calibration parse_calibration(const std::string& text, const std::string& source);
-Calibration load_calibration(const std::string& path);
-// Applies the hardware fits to `hw` and adds the op models to `table`.
-void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table);
 
 // How well a calibrated simulation reproduces a run: per op key and per step, in %.
 struct ReproductionRow {

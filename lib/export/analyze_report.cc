@@ -6,7 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "export/text_table.h"
-#include "profile/csv.h"
+#include "util/csv.h"
 
 namespace pt {
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "profile/csv.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace pt {

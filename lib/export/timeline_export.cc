@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "profile/csv.h"
+#include "util/csv.h"
 
 namespace pt {
 

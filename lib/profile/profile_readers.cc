@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "profile/csv.h"
+#include "util/csv.h"
 #include "profile/trace_stream.h"
 #include "util/error.h"
 #include "util/file_io.h"

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "profile/csv.h"
+#include "util/csv.h"
 #include "util/error.h"
 #include "util/file_io.h"
 

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "analyze/calibration.h"
 #include "util/error.h"
 
 namespace pt {
@@ -20,6 +19,14 @@ double ratio_for_bytes(double size_bytes, double weight_bytes) {
 }
 
 }  // namespace
+
+void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table) {
+  for (const auto& h : c.hardware) {
+    hw.set(h.parameter, h.value, "calibration");
+    hw.provenance[h.parameter] = {"calibrated: " + h.basis, false};
+  }
+  for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
+}
 
 Scenario load_scenario(const ScenarioInputs& in) {
   Scenario s;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/calibration_file.h"
 #include "config/deployment.h"
 #include "config/prefetch_config.h"
 #include "hardware/hardware_profile.h"
@@ -44,6 +45,10 @@ struct Scenario {
   std::vector<std::string> notes;
   std::optional<std::string> legacy_equivalent;  // the new --additional-config for legacy env vars
 };
+
+// Applies the hardware fits to `hw` (their provenance becomes "calibrated") and adds the op
+// models to `table`.
+void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table);
 
 // InputError on any bad input, naming it.
 Scenario load_scenario(const ScenarioInputs& inputs);

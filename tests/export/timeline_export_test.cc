@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export/simulate_report.h"
-#include "profile/csv.h"
+#include "util/csv.h"
 #include "sim/scenario.h"
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-#include "profile/csv.h"
+#include "util/csv.h"
 
 #include <cmath>
 #include <cstdlib>
