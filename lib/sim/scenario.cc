@@ -30,6 +30,7 @@ void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& t
 
 Scenario load_scenario(const ScenarioInputs& in) {
   Scenario s;
+  s.vllm_ascend_version = in.vllm_ascend_version;
   in.deployment.validate();
   s.model = load_model(in.model);
   s.hardware = load_hardware(in.hardware);

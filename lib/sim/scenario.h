@@ -18,6 +18,7 @@
 namespace pt {
 
 struct ScenarioInputs {
+  std::string vllm_ascend_version = "v0.23.0";   // --vllm-ascend: the release whose behaviour is modelled
   std::string model = "Qwen3-32B";
   std::string hardware = "a3-die";
   std::vector<std::string> hardware_overrides;  // NAME=VALUE
@@ -33,6 +34,7 @@ struct ScenarioInputs {
 };
 
 struct Scenario {
+  std::string vllm_ascend_version;               // release tag, as given (resolved by vllm_ascend/release.h)
   ModelConfig model;
   HardwareProfile hardware;
   LayerTemplate layer_template;
