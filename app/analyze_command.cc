@@ -48,8 +48,10 @@ int run(AnalyzeOptions& o) {
   std::optional<Audit> compared;
   if (other) compared = audit_profile(*other, plan, config, cap, options);
   if (scenario) {
-    audit.notes.push_back(fmt::format("sites matched against {} at {} tokens per step with {}", scenario->model.name,
-                                      scenario->plan.tokens.padded_tokens, scenario->config.to_additional_config()));
+    audit.notes.push_back(fmt::format("sites matched against {} at {} tokens per step, vllm-ascend {}, with {}",
+                                      scenario->model.name, scenario->plan.tokens.padded_tokens, scenario->release->tag,
+                                      scenario->config.to_additional_config(scenario->release->semantics)));
+    for (const auto& w : scenario->warnings) audit.notes.push_back("warning: " + w);
   }
   const std::string main_output = o.output.format == "json" ? json_output(analyze_json(audit, compared ? &*compared : nullptr))
                                                             : analyze_text(audit, compared ? &*compared : nullptr);

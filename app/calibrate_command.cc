@@ -44,7 +44,7 @@ int run(CalibrateOptions& o) {
     } else {
       throw InputError(fmt::format("{}: cannot tell the token count (no matmul input shapes); give --num-tokens", profiles[i].source));
     }
-    plans.push_back(build_step_plan(base.model, d, base.hardware, base.layer_template, base.op_times.empty() ? nullptr : &base.op_times));
+    plans.push_back(base.plan_for(d));
   }
   std::vector<CalibrationRun> runs;
   for (size_t i = 0; i < profiles.size(); ++i) runs.push_back({&profiles[i], &plans[i], &base.config});
@@ -56,7 +56,8 @@ int run(CalibrateOptions& o) {
   apply_calibration(calibration, hw, table);
   std::vector<Reproduction> checks;
   for (size_t i = 0; i < profiles.size(); ++i) {
-    const StepPlan calibrated = build_step_plan(base.model, plans[i].deployment, hw, base.layer_template, &table);
+    const StepPlan calibrated =
+        build_step_plan(base.model, plans[i].deployment, hw, base.layer_template, *base.release, &table);
     checks.push_back(reproduce(profiles[i], calibrated, base.config, base.cap_reading));
   }
 

@@ -18,6 +18,7 @@ struct ScenarioOptions {
   std::string phase = "decode";
   std::string additional_config;
   bool eager = false;
+  std::string norm_quant_fusion = "auto";
 
   // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
   void add_to(CLI::App& app, bool token_list = false);

@@ -51,7 +51,8 @@ std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
   if (o.scenario.max_num_seqs) {
     Deployment with = d;
     with.max_num_seqs = o.scenario.max_num_seqs;
-    return workload_from_capture_sizes(with);
+    return workload_from_capture_sizes(with, find_release(o.scenario.inputs.vllm_ascend_version),
+                                       load_model(o.scenario.inputs.model).num_hidden_layers);
   }
   return {{72, 1.0}};  // the embedded default scenario
 }
@@ -78,8 +79,7 @@ int run(TuneOptionsCli& o) {
   for (const auto& p : workload) {
     Deployment d = scenario.plan.deployment;
     d.num_tokens = p.num_tokens;
-    plans.push_back(build_step_plan(scenario.model, d, scenario.hardware, scenario.layer_template,
-                                    scenario.op_times.empty() ? nullptr : &scenario.op_times));
+    plans.push_back(scenario.plan_for(d));
   }
   TuneReport report;
   report.scenario = &scenario;
@@ -101,7 +101,9 @@ int run(TuneOptionsCli& o) {
                                                    report.result.step));
   }
   if (!o.config_out_path.empty()) {
-    config = json_output(nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}});
+    // What the report recommends, disabling included, for --additional-config @FILE.
+    config = json_output(nlohmann::json{
+        {"weight_prefetch_config", report.recommended_config().to_inner_json(scenario.release->semantics)}});
   }
   write_outputs_atomically({{o.plot_path, svg}, {o.config_out_path, config}, {output_path(o.out_path), main_output}});
   return 0;
@@ -131,7 +133,8 @@ Subcommand tune_ratio_subcommand() {
                            "advise disabling prefetch when the gain over disabled is below this %")
                 ->capture_default_str();
             sub.add_option("--plot", o->plot_path, "write an SVG: step time against each ratio, heat map for two keys");
-            sub.add_option("--out", o->config_out_path, "write the tuned config to a file for --additional-config @FILE");
+            sub.add_option("--out", o->config_out_path,
+                           "write the recommended config (disabled when that is the advice) for --additional-config @FILE");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
             return [o] { return run(*o); };
           }};

@@ -106,9 +106,7 @@ std::string round_hardware_json() {
     "fork_us": {"value": 0, "source": "test"},
     "join_us": {"value": 0, "source": "test"},
     "comm_GBps": {"value": 100, "source": "test"},
-    "comm_latency_us": {"value": 0, "source": "test"},
-    "prefetch_cap_bytes": {"value": 18874368, "source": "test", "estimate": false},
-    "mla_o_proj_cap_bytes": {"value": 16777216, "source": "test", "estimate": true}
+    "comm_latency_us": {"value": 0, "source": "test", "estimate": true}
   }
 })";
 }

@@ -107,7 +107,8 @@ std::string calibration_key(const ProfileTask& t, const StepPlan& plan) {
 Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading) {
   Calibration c;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> points;
-  std::vector<double> mm_bytes, mm_dur, cmo_rates;
+  std::vector<double> mm_bytes, mm_dur;
+  std::map<double, double> cmo_fastest;  // bytes -> shortest CMO task moving them (the least contended)
   std::vector<double> eff, vector_eff;
   for (const auto& run : runs) {
     const Profile& p = *run.profile;
@@ -145,7 +146,10 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
       }
     }
     for (const auto& cmo : audit.cmos) {
-      if (cmo.GBps > 0) cmo_rates.push_back(cmo.GBps);
+      if (cmo.bytes > 0 && cmo.duration_us > 0) {
+        auto [it, fresh] = cmo_fastest.emplace(cmo.bytes, cmo.duration_us);
+        if (!fresh) it->second = std::min(it->second, cmo.duration_us);
+      }
     }
   }
   if (points.empty()) throw InputError("calibrate: the profile holds no compute task to fit");
@@ -199,12 +203,46 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
     c.notes.push_back("no compute-bound vector op in the profile (their time is overhead and HBM traffic): "
                       "vector_efficiency left as it was; the fitted op durations carry their real cost");
   }
-  if (!cmo_rates.empty()) {
-    std::sort(cmo_rates.begin(), cmo_rates.end());
-    // The fastest CMOs are the least contended: the upper decile approximates the engine's own rate.
-    const double p90 = cmo_rates[std::min(cmo_rates.size() - 1, cmo_rates.size() * 9 / 10)];
-    c.hardware.push_back({"cmo_GBps", p90, fmt::format("90th percentile of bytes / duration over {} CMO tasks "
-                                                       "(slower ones shared HBM with their window)", cmo_rates.size())});
+  // A CMO task lasts its set-up plus its bytes at the engine's rate, and longer when it shares HBM
+  // with the ops beside it. The engine's own line lies under every task: of the lower convex hull
+  // of (bytes, fastest duration), the edge with the smallest slope and a non-negative intercept.
+  if (cmo_fastest.size() >= 2) {
+    std::vector<std::pair<double, double>> hull;  // lower hull, by bytes
+    for (const auto& point : cmo_fastest) {
+      while (hull.size() >= 2) {
+        const auto& [x1, y1] = hull[hull.size() - 2];
+        const auto& [x2, y2] = hull.back();
+        // Drop the middle point when it lies on or above the chord.
+        if ((y2 - y1) * (point.first - x1) >= (point.second - y1) * (x2 - x1)) hull.pop_back();
+        else break;
+      }
+      hull.push_back(point);
+    }
+    double best_slope = 0, best_setup = 0;
+    for (size_t i = 1; i < hull.size(); ++i) {
+      const double slope = (hull[i].second - hull[i - 1].second) / (hull[i].first - hull[i - 1].first);
+      const double setup = hull[i - 1].second - slope * hull[i - 1].first;
+      if (slope > 0 && setup >= 0 && (best_slope == 0 || slope < best_slope)) {
+        best_slope = slope;
+        best_setup = setup;
+      }
+    }
+    if (best_slope > 0) {
+      c.hardware.push_back({"cmo_GBps", 1.0 / best_slope / 1e3,
+                            fmt::format("lower envelope of the fastest CMO task of each of {} sizes: duration = set-up + "
+                                        "bytes / rate", cmo_fastest.size())});
+      c.hardware.push_back({"cmo_setup_us", best_setup, "intercept of the same line"});
+    } else {
+      c.notes.push_back("the CMO tasks give no line with a positive rate and set-up: CMO rate left as it was");
+    }
+  } else if (cmo_fastest.size() == 1) {
+    const auto& [bytes, us] = *cmo_fastest.begin();
+    const double setup = runs.front().plan->hardware.cmo_setup_us;
+    if (us > setup) {
+      c.hardware.push_back({"cmo_GBps", bytes / (us - setup) / 1e3,
+                            fmt::format("fastest of the CMO tasks, one size only: bytes / (duration - the profile's "
+                                        "set-up of {:.2f} us)", setup)});
+    }
   } else {
     c.notes.push_back("no CMO task with known bytes: cmo_GBps left as it was (give --model and --additional-config)");
   }

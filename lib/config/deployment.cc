@@ -1,6 +1,7 @@
 #include "config/deployment.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -9,8 +10,11 @@
 namespace pt {
 
 namespace {
-constexpr int kMaxGraphCaptureSize = 512;  // vllm-ascend platform.py caps the capture size here
+constexpr int kMaxGraphCaptureSize = 512;  // vLLM and vllm-ascend cap the capture size here
 constexpr int kMaxTokens = 1 << 24;
+// Without --max-num-seqs, assume enough sequences that the capture sizes reach the cap of 512
+// tokens (vLLM's server default, 1024 sequences, does); the report says so.
+constexpr int kDefaultMaxNumSeqs = 512;
 }  // namespace
 
 Quantization parse_quantization(const std::string& text) {
@@ -41,6 +45,23 @@ Phase parse_phase(const std::string& text) {
 
 const char* phase_name(Phase p) { return p == Phase::kDecode ? "decode" : "prefill"; }
 
+NormQuantFusion parse_norm_quant_fusion(const std::string& text) {
+  if (text == "auto") return NormQuantFusion::kAuto;
+  if (text == "off") return NormQuantFusion::kOff;
+  if (text == "always") return NormQuantFusion::kAlways;
+  throw InputError(fmt::format("--norm-quant-fusion {}: expected auto (what the release does), off "
+                               "(fuse_norm_quant false) or always (fused even under a prefetch)", text));
+}
+
+const char* norm_quant_fusion_name(NormQuantFusion f) {
+  switch (f) {
+    case NormQuantFusion::kAuto: return "auto";
+    case NormQuantFusion::kOff: return "off";
+    case NormQuantFusion::kAlways: return "always";
+  }
+  return "?";
+}
+
 void Deployment::validate() const {
   auto check = [](bool ok, const std::string& what) {
     if (!ok) throw InputError(what);
@@ -53,25 +74,50 @@ void Deployment::validate() const {
   check(context_len >= 1 && context_len <= kMaxTokens, fmt::format("--context-len {}: expected 1..{}", context_len, kMaxTokens));
 }
 
-std::vector<int> capture_sizes(int max_num_seqs, int num_speculative_tokens, int tensor_parallel, bool flashcomm1) {
-  const int max_size = std::min(max_num_seqs * (1 + num_speculative_tokens), kMaxGraphCaptureSize);
+std::vector<int> capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers) {
+  const int max_num_seqs = d.max_num_seqs.value_or(kDefaultMaxNumSeqs);
+  const int per_seq = release.flags.capture_tokens_per_seq > 0 ? release.flags.capture_tokens_per_seq
+                                                                : 1 + d.num_speculative_tokens;
+  const long long wanted = static_cast<long long>(max_num_seqs) * per_seq;
+  const int max_size = static_cast<int>(std::min<long long>(wanted, kMaxGraphCaptureSize));
+  // vLLM VllmConfig._set_cudagraph_sizes: the grid up to the maximum, without appending it.
   std::vector<int> sizes;
-  auto add = [&](int s) {
+  for (int s : {1, 2, 4}) {
     if (s <= max_size) sizes.push_back(s);
-  };
-  add(1); add(2); add(4);
-  for (int s = 8; s < 256; s += 8) add(s);
-  for (int s = 256; s <= max_size; s += 16) add(s);
-  if (sizes.empty() || sizes.back() != max_size) sizes.push_back(max_size);
-  if (flashcomm1 && tensor_parallel > 1) {
+  }
+  for (int s = 8; s < std::min(max_size + 1, 256); s += 8) sizes.push_back(s);
+  for (int s = 256; s <= max_size; s += 16) sizes.push_back(s);
+  if (d.flashcomm1 && d.tensor_parallel > 1) {
+    // update_sizes_for_sequence_parallelism: multiples of TP only.
     std::vector<int> filtered;
-    for (int s : sizes) if (s % tensor_parallel == 0) filtered.push_back(s);
+    for (int s : sizes) {
+      if (s % d.tensor_parallel == 0) filtered.push_back(s);
+    }
     if (!filtered.empty()) sizes = filtered;
+  }
+  if (release.flags.piecewise_subsampling && d.graph_mode && num_hidden_layers > 0) {
+    // utils.py update_aclgraph_sizes, HCCL FFTS+ branch: the stream budget of ACL graphs bounds
+    // how many sizes can be captured; a uniform subset keeps the first and the last.
+    const int comm_groups = (d.data_parallel > 1 ? 1 : 0) + (d.tensor_parallel > 1 ? 1 : 0);
+    const int max_sizes = static_cast<int>(std::floor((1800.0 - comm_groups * 40) / (num_hidden_layers + 1) /
+                                                      (1 + comm_groups * 2)));
+    if (max_sizes >= 2 && max_sizes < static_cast<int>(sizes.size())) {
+      const double step = static_cast<double>(sizes.size() - 1) / (max_sizes - 1);
+      std::vector<int> sampled;
+      for (int i = 0; i < max_sizes; ++i) {
+        // Python's round() rounds half to even, as nearbyint does in the default rounding mode.
+        size_t index = static_cast<size_t>(std::nearbyint(i * step));
+        if (i == 0) index = 0;
+        if (i == max_sizes - 1) index = sizes.size() - 1;
+        sampled.push_back(sizes[index]);
+      }
+      sizes = sampled;
+    }
   }
   return sizes;
 }
 
-TokenPlan plan_tokens(const Deployment& d) {
+TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidden_layers) {
   TokenPlan plan;
   const int per_request = 1 + d.num_speculative_tokens;
   if (d.num_tokens) plan.scheduled_tokens = *d.num_tokens;
@@ -79,6 +125,7 @@ TokenPlan plan_tokens(const Deployment& d) {
   else plan.scheduled_tokens = 72;  // the guide's Qwen3-32B-W8A8 operating point
 
   if (d.phase == Phase::kPrefill) {
+    plan.eager = true;
     plan.num_seqs = std::max(1, (plan.scheduled_tokens + d.context_len - 1) / d.context_len);
     plan.padded_tokens = plan.scheduled_tokens;
     // Sequence parallel rounds up to a multiple of TP; prefill runs eager, no capture padding.
@@ -91,15 +138,14 @@ TokenPlan plan_tokens(const Deployment& d) {
   }
 
   plan.num_seqs = (plan.scheduled_tokens + per_request - 1) / per_request;
-  // Without --max-num-seqs, assume enough sequences that the capture sizes reach vllm-ascend's
-  // cap of 512 tokens (vLLM's server default, 1024 sequences, does).
-  constexpr int kDefaultMaxNumSeqs = 512;
-  const int max_seqs = d.max_num_seqs.value_or(kDefaultMaxNumSeqs);
-  plan.capture_sizes = capture_sizes(max_seqs, d.num_speculative_tokens, d.tensor_parallel, d.flashcomm1);
+  plan.implicit_max_num_seqs = !d.max_num_seqs;
+  plan.capture_sizes = capture_sizes(d, release, num_hidden_layers);
   plan.padded_tokens = plan.scheduled_tokens;
   if (!d.graph_mode) {
+    plan.eager = true;
     plan.padding = "none (eager mode)";
   } else if (plan.scheduled_tokens > plan.capture_sizes.back()) {
+    plan.eager = true;
     plan.padding = fmt::format("none: {} tokens exceed the largest capture size {}, the step runs eager",
                                plan.scheduled_tokens, plan.capture_sizes.back());
   } else {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "vllm_ascend/release.h"
+
 namespace pt {
 
 enum class Quantization { kBf16, kW8A8Static, kW8A8Dynamic, kW4A8 };
@@ -14,6 +16,16 @@ Quantization parse_quantization(const std::string& text);
 const char* quantization_name(Quantization q);
 Phase parse_phase(const std::string& text);
 const char* phase_name(Phase p);
+
+// vllm-ascend's graph-mode AddRMSNormQuant fusion (ascend_compilation_config.fuse_norm_quant, on by
+// default in every release): docs/vllm-ascend-semantics.md, "norm-quant fusion".
+enum class NormQuantFusion {
+  kAuto,    // what the release does in graph mode: fused unless a prefetch consumes the norm output
+  kOff,     // fuse_norm_quant = false: never fused
+  kAlways,  // the other reading: fused even then, so the attn qkv path sees int8 input and skips
+};
+NormQuantFusion parse_norm_quant_fusion(const std::string& text);
+const char* norm_quant_fusion_name(NormQuantFusion f);
 
 struct Deployment {
   int tensor_parallel = 4;
@@ -27,6 +39,7 @@ struct Deployment {
   int context_len = 4096;            // KV length each decode request attends over; prompt length in prefill
   bool flashcomm1 = true;            // VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel
   bool graph_mode = true;            // aclgraph capture: decode batches are padded to a capture size
+  NormQuantFusion norm_quant_fusion = NormQuantFusion::kAuto;
 
   // Validates ranges; InputError naming the option.
   void validate() const;
@@ -38,13 +51,18 @@ struct TokenPlan {
   int padded_tokens = 0;     // what _EXTRA_CTX.num_tokens holds: the MLP gate reads this
   int num_seqs = 0;          // requests in the step (decode) or prompts (prefill)
   std::vector<int> capture_sizes;
+  bool implicit_max_num_seqs = false;  // no --max-num-seqs: capture sizes assume vLLM's default, reaching 512
+  bool eager = false;                  // the step runs unpadded, outside any captured graph
   std::string padding;       // how padded_tokens was reached, for the report
 };
 
-// Capture sizes vllm-ascend uses: [1,2,4] + range(8,256,8) + range(256,max+1,16) clipped to
-// min(max_num_seqs*(1+spec), 512); filtered to multiples of TP with flashcomm1 and TP>1.
-std::vector<int> capture_sizes(int max_num_seqs, int num_speculative_tokens, int tensor_parallel, bool flashcomm1);
+// Capture sizes the release uses (docs/vllm-ascend-semantics.md, "capture sizes"): vLLM's grid
+// [1,2,4] + range(8,256,8) + range(256,max+1,16) up to max = min(max_num_seqs x k, 512) with
+// k = 2 before v0.18 and 1 + speculative tokens from v0.18; filtered to multiples of TP with
+// flashcomm1 and TP > 1; in PIECEWISE graph mode up to v0.20, thinned to what the ACL graph
+// stream budget allows for `num_hidden_layers`.
+std::vector<int> capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers);
 
-TokenPlan plan_tokens(const Deployment& d);
+TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidden_layers);
 
 }  // namespace pt

@@ -105,7 +105,7 @@ std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& 
     hw.hbm_GBps = jitter(hw.hbm_GBps);
     hw.cmo_GBps = jitter(hw.cmo_GBps);
     const StepPlan plan = o.jitter_pct > 0 ? build_step_plan(scenario.model, scenario.plan.deployment, hw, scenario.layer_template,
-                                                             scenario.op_times.empty() ? nullptr : &scenario.op_times)
+                                                             *scenario.release, scenario.op_times.empty() ? nullptr : &scenario.op_times)
                                            : scenario.plan;
     const StepResult r = simulate_step(plan, scenario.config, sim);
     for (const auto& e : r.timeline) {

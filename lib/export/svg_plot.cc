@@ -158,10 +158,10 @@ std::string tune_plot_svg(const TuneResult& result, const std::string& title) {
   s += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"16\" font-weight=\"bold\">{}</text>\n", kLeft, escape(title));
   double y = 40;
   for (const auto& curve : result.curves) {
-    s += line_panel(curve, result.best[curve.key], y);
+    s += line_panel(curve, result.ratio_of(curve.key), y);
     y += kPanelH;
   }
-  if (result.heatmap) s += heat_panel(*result.heatmap, result.best[result.heatmap->x_key], result.best[result.heatmap->y_key], y);
+  if (result.heatmap) s += heat_panel(*result.heatmap, result.ratio_of(result.heatmap->x_key), result.ratio_of(result.heatmap->y_key), y);
   s += "</svg>\n";
   return s;
 }

@@ -17,8 +17,10 @@ struct TuneReport {
   std::vector<const StepPlan*> plans;      // one per workload point
   TuneResult result;
   double elapsed_ms = 0;
-  // The recommended argument: the tuned config, or enabled=false when disabling is advised.
+  // The recommended config: the tuned one, or enabled=false when disabling is advised.
+  WeightPrefetchConfig recommended_config() const;
   std::string recommended_additional_config() const;
+  std::vector<std::string> recommended_env() const;  // legacy MLP variables (v0.13 / v0.14), or none
 };
 
 std::string tune_text(const TuneReport& report);

@@ -44,8 +44,6 @@ const std::vector<Field>& fields() {
       {"join_us", &HardwareProfile::join_us, 0.0, 1e5},
       {"comm_GBps", &HardwareProfile::comm_GBps, 1e-3, 1e6},
       {"comm_latency_us", &HardwareProfile::comm_latency_us, 0.0, 1e6},
-      {"prefetch_cap_bytes", &HardwareProfile::prefetch_cap_bytes, 0.0, 1e12},
-      {"mla_o_proj_cap_bytes", &HardwareProfile::mla_o_proj_cap_bytes, 0.0, 1e12},
   };
   return f;
 }

@@ -29,8 +29,6 @@ struct HardwareProfile {
   double join_us = 0;
   double comm_GBps = 0;
   double comm_latency_us = 0;
-  double prefetch_cap_bytes = 0;
-  double mla_o_proj_cap_bytes = 0;
 
   struct Provenance {
     std::string source;

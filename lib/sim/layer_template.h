@@ -9,6 +9,7 @@
 
 #include "config/prefetch_config.h"
 #include "model/model_config.h"
+#include "vllm_ascend/release.h"
 #include "util/expression.h"
 
 namespace pt {
@@ -39,6 +40,12 @@ struct TemplateOp {
   std::string where;  // JSON path, for errors found when the template is instantiated
 };
 
+// A condition under which a site does not fire, with the reason the report gives.
+struct SiteOffWhen {
+  Expression expr;
+  std::string reason;
+};
+
 struct SiteGates {
   std::optional<std::string> model_kind;         // "dense" or "moe": vllm-ascend's is_moe_model()
   std::optional<double> step_tokens_below;       // padded tokens of the DP rank < value
@@ -47,7 +54,12 @@ struct SiteGates {
   std::optional<std::string> linear_quant_not;   // ... must not use this scheme
   std::optional<std::string> linear_class;       // e.g. "RowParallelLinear"
   bool needs_custom_row_op = false;              // o_proj must run an Ascend custom row op (flashcomm1 ...)
+  std::vector<SiteOffWhen> off_when;             // expressions of the shape variables that switch it off
 };
+
+// Whose weight the CMO fetches: this layer's (its target op reads it from L2), or the last decoder
+// layer's (vllm-ascend v0.13-v0.22 MoE: only the last layer's own matmul can hit it).
+enum class SiteWeightOf { kThisLayer, kLastLayer };
 
 struct TemplateSite {
   std::string site;                   // "mlp.down", "attn.o/down_proj", ...
@@ -57,11 +69,15 @@ struct TemplateSite {
   std::string linear;       // weight prefetched (from offset 0)
   std::string fork_op;      // the prefetch is issued just before this op (or just after, fork_after)
   bool fork_after = false;
-  std::string join_op;      // the compute stream waits for the prefetch just after this op (or before)
+  std::string join_op;      // the compute stream waits for the prefetch stream just after this op (or before);
+                            // empty: no wait of its own (the next wait on the stream, or none, covers it)
   bool join_before = false;
-  std::string target;       // matmul that reads the prefetched bytes from L2
-  std::string cap;          // "none", "mlp" (prefetch_cap_bytes) or "mla_o_proj"
-  bool on_compute_stream = false;  // MLA/SFA prefetch runs in the current stream
+  std::optional<Expression> join_when;  // the own wait exists only while this is non-zero
+  std::string target;       // matmul that reads the prefetched bytes from L2 (may run before the join)
+  std::string cap;          // "none", "mlp" (MAX_PREFETCH_WEIGHT_SIZE) or "mla_o_proj" (MAX_O_PROJ_PREFETCH_SIZE)
+  bool on_compute_stream = false;  // MLA/SFA prefetch in the current stream (v0.13 / v0.14)
+  SiteWeightOf weight_of = SiteWeightOf::kThisLayer;
+  std::optional<CodeVersion> since, until;  // the releases whose code has this site
   SiteGates gates;
   std::string description;
   std::string where;

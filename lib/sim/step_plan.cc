@@ -9,6 +9,11 @@
 
 namespace pt {
 
+double PlannedOp::memory_us(double hbm_GBps) const {
+  if (measured) return std::max(0.0, standalone_us - overhead_us);
+  return hbm_bytes / (hbm_GBps * 1e3);
+}
+
 double PlannedOp::duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const {
   const double hit = std::min(l2_bytes * touched_fraction, weight_bytes);
   if (hit <= 0) return standalone_us;
@@ -27,7 +32,8 @@ namespace {
 double ceil_div(double a, double b) { return std::ceil(a / b - 1e-12); }
 
 std::map<std::string, double> shape_variables(const ModelConfig& m, const Deployment& d, const TokenPlan& tokens,
-                                              const HardwareProfile& hw, std::string& comm_method) {
+                                              const HardwareProfile& hw, const Release& release,
+                                              std::string& comm_method) {
   std::map<std::string, double> v;
   const double T = tokens.padded_tokens;
   const double tp = d.tensor_parallel;
@@ -74,7 +80,10 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
       }
       tg = ceil_div(T, tp);
     } else {
-      if (group >= 16 && v["EL"] <= 24 && T <= mc2_capacity) {
+      // A2: MC2 needs an EP group of 16 or more and, from v0.18, <= 24 experts per rank
+      // (ascend_forward_context.py select_moe_comm_method).
+      const bool experts_fit = !release.flags.a2_mc2_expert_limit || std::floor(E / group) <= 24;
+      if (group >= 16 && experts_fit && T <= mc2_capacity) {
         comm_method = "MC2";
         tg = ceil_div(T, tp);
       } else {
@@ -90,6 +99,13 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
   } else {
     for (const char* name : {"E", "K", "EL", "MI", "SI", "TG", "MC2", "ALLGATHER", "PAIRS"}) v[name] = 0;
   }
+  // Release-dependent switches the templates read.
+  // mmrs_fusion (dense, flashcomm1 active): o_proj / down_proj run npu_mm_reduce_scatter_base and
+  // bypass quant_method.apply, so the attn path does not see them; TP <= 8 from v0.15.
+  v["MMRS"] = !m.is_moe() && fc1_active && (release.flags.mmrs_any_tp || tp <= 8) ? 1 : 0;
+  // Routed experts quantized: quant_apply_mlp (which joins the MoE prefetch) rather than unquant_apply_mlp.
+  v["MOEQ"] = d.quantization == Quantization::kBf16 ? 0 : 1;
+  v["GRAPH"] = d.graph_mode ? 1 : 0;
   v["QL"] = m.q_lora_rank;
   v["KVL"] = m.kv_lora_rank;
   v["RD"] = m.qk_rope_head_dim;
@@ -249,10 +265,12 @@ class Planner {
     return op;
   }
 
+  // `last_layer`: this type is the last decoder layer, whose own weight a "last_layer" site fetches.
   PlannedLayerType plan_type(const std::string& name, const std::vector<TemplateOp>& ops,
-                             const std::vector<TemplateSite>& sites) const {
+                             const std::vector<TemplateSite>& sites, bool last_layer = false) const {
     PlannedLayerType type;
-    type.name = name;
+    type.name = last_layer ? name + "@last" : name;
+    const CodeVersion code = plan_.semantics().code;
     std::map<std::string, int> op_index;
     for (const auto& t : ops) {
       if (auto op = plan_op(t)) {
@@ -261,31 +279,41 @@ class Planner {
       }
     }
     const size_t n = type.ops.size();
+    if (plan_.norm_quant_fusion != NormQuantFusion::kOff) {
+      // AddRMSNormQuantFusionPass matches npu_add_rms_norm_bias followed directly by quantize.
+      for (size_t i = 1; i < n; ++i) {
+        type.ops[i].fuses_into_norm = type.ops[i].kind == OpKind::kQuantize && type.ops[i - 1].type == "AddRmsNorm";
+      }
+    }
     type.forks_before.assign(n, {});
     type.joins_after.assign(n, {});
     type.targets.assign(n, {});
     for (const auto& s : sites) {
       if (s.layer_type != name) continue;
+      if ((s.since && code < *s.since) || (s.until && code > *s.until)) continue;  // not in this release's code
       PlannedSite site;
       site.site = s.site;
       site.ratio_key = s.ratio_key;
       site.fixed_ratio = s.fixed_ratio;
       site.on_compute_stream = s.on_compute_stream;
+      site.weight_of = s.weight_of;
       site.description = s.description;
       site.linear_name = s.linear;
       const Linear* l = linear(s.linear, s.where);
       site.linear = linear_index_.at(s.linear);
       site.weight_bytes = l->weight_bytes();
-      if (s.cap == "mlp") site.code_cap_bytes = plan_.hardware.prefetch_cap_bytes;
-      if (s.cap == "mla_o_proj") site.code_cap_bytes = plan_.hardware.mla_o_proj_cap_bytes;
+      const Semantics& sem = plan_.semantics();
+      if (s.cap == "mlp" && sem.mlp_capped) site.cap_bytes = sem.mlp_cap_bytes;
+      if (s.cap == "mla_o_proj") site.cap_bytes = sem.mla_o_proj_cap_bytes;
       site.gate_reason = gate_reason(s, *l);
       site.gated_on = site.gate_reason.empty();
       auto fork = op_index.find(s.fork_op), target = op_index.find(s.target);
-      auto join = s.on_compute_stream ? op_index.end() : op_index.find(s.join_op);
+      const bool has_join = !s.join_op.empty() && (!s.join_when || eval(*s.join_when) != 0);
+      auto join = has_join ? op_index.find(s.join_op) : op_index.end();
       std::string missing;
       if (fork == op_index.end()) missing = s.fork_op;
       else if (target == op_index.end()) missing = s.target;
-      else if (!s.on_compute_stream && join == op_index.end()) missing = s.join_op;
+      else if (has_join && join == op_index.end()) missing = s.join_op;
       if (site.gated_on && !missing.empty()) {
         site.gated_on = false;
         site.gate_reason = fmt::format("op \"{}\" does not run in this deployment", missing);
@@ -294,21 +322,36 @@ class Planner {
         // fork_op: the op before which the prefetch is issued; join_op: the op after which the
         // compute stream waits.
         site.fork_op = fork->second + (s.fork_after ? 1 : 0);
-        site.target_op = target->second;
-        site.join_op = s.on_compute_stream ? site.fork_op : join->second - (s.join_before ? 1 : 0);
-        if (!s.on_compute_stream && site.join_op < site.fork_op) {
+        if (site.fork_op >= static_cast<int>(n)) {
           site.gated_on = false;
-          site.gate_reason = "no op between fork and join in this deployment";
+          site.gate_reason = "the fork comes after the last op of the layer in this deployment";
         }
       }
       if (site.gated_on) {
-        if (type.ops[static_cast<size_t>(site.target_op)].linear != site.linear) {
+        site.target_op = target->second;
+        // v0.13-v0.22 MoE: the CMO fetches the last layer's w13; only that layer's matmul reads it.
+        if (s.weight_of == SiteWeightOf::kLastLayer && !last_layer) site.target_op = -1;
+        site.join_op = has_join ? join->second - (s.join_before ? 1 : 0) : -1;
+        if (has_join && site.join_op < site.fork_op) {
+          site.gated_on = false;
+          site.gate_reason = "no op between fork and join in this deployment";
+        }
+        if (plan_.norm_quant_fusion == NormQuantFusion::kAlways && !site.on_compute_stream &&
+            type.ops[static_cast<size_t>(site.fork_op)].fuses_into_norm) {
+          site.gated_on = false;
+          site.gate_reason = fmt::format("{} is fused into the norm before it (--norm-quant-fusion always): the linear "
+                                         "receives int8 input and the attn path skips it (x.dtype != int8)",
+                                         type.ops[static_cast<size_t>(site.fork_op)].name);
+        }
+      }
+      if (site.gated_on) {
+        if (type.ops[static_cast<size_t>(target->second)].linear != site.linear) {
           throw InputError(fmt::format("{}: target op \"{}\" does not read linear \"{}\"", s.where, s.target, s.linear));
         }
         const int idx = static_cast<int>(type.sites.size());
         type.forks_before[static_cast<size_t>(site.fork_op)].push_back(idx);
-        if (!s.on_compute_stream) type.joins_after[static_cast<size_t>(site.join_op)].push_back(idx);
-        type.targets[static_cast<size_t>(site.target_op)].push_back(idx);
+        if (site.join_op >= 0) type.joins_after[static_cast<size_t>(site.join_op)].push_back(idx);
+        if (site.target_op >= 0) type.targets[static_cast<size_t>(site.target_op)].push_back(idx);
       }
       type.sites.push_back(std::move(site));
     }
@@ -334,6 +377,9 @@ class Planner {
     if (g.linear_quant_not && *g.linear_quant_not == quant_scheme_name(l.scheme)) {
       return fmt::format("{} is {}: vllm-ascend skips this prefetch (the attn path covers it)", l.name,
                          quant_scheme_name(l.scheme));
+    }
+    for (const auto& c : g.off_when) {
+      if (eval(c.expr) != 0) return c.reason;
     }
     if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) {
       return "o_proj runs no Ascend custom row op (no flashcomm1 / sequence parallel), so the MLP gate_up prefetch "
@@ -361,16 +407,19 @@ class Planner {
 }  // namespace
 
 StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
-                         const LayerTemplate& layer_template, const OpTimeTable* op_times) {
+                         const LayerTemplate& layer_template, const Release& release, const OpTimeTable* op_times) {
   deployment.validate();
   StepPlan plan;
+  plan.release = &release;
   plan.model = model;
   plan.deployment = deployment;
   plan.hardware = hardware;
-  plan.tokens = plan_tokens(deployment);
+  plan.tokens = plan_tokens(deployment, release, model.num_hidden_layers);
+  // The fusion passes run on the compiled graph: --eager (enforce_eager) compiles nothing.
+  plan.norm_quant_fusion = deployment.graph_mode ? deployment.norm_quant_fusion : NormQuantFusion::kOff;
   plan.template_name = layer_template.name;
   for (auto& [name, l] : per_rank_linears(model, deployment)) plan.linears.push_back(l);
-  plan.variables = shape_variables(model, deployment, plan.tokens, hardware, plan.moe_comm_method);
+  plan.variables = shape_variables(model, deployment, plan.tokens, hardware, release, plan.moe_comm_method);
   if (model.is_moe() && deployment.expert_parallel &&
       model.num_experts % moe_group_size(deployment) != 0) {
     plan.notes.push_back(fmt::format("{} experts do not divide over {} ranks: local experts rounded up",
@@ -386,18 +435,32 @@ StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment,
   } else {
     for (int i = 0; i < model.num_hidden_layers; ++i) sequence.push_back(default_layer_type(model, i));
   }
+  // The last decoder layer gets a type of its own when a site of its type fetches the last layer's
+  // weight: there, and only there, the fetched bytes are its own.
+  bool split_last = false;
+  if (!sequence.empty()) {
+    for (const auto& site : layer_template.sites) {
+      split_last = split_last || (site.layer_type == sequence.back() && site.weight_of == SiteWeightOf::kLastLayer);
+    }
+  }
   std::map<std::string, int> type_index;
-  for (const auto& name : sequence) {
-    if (type_index.count(name)) continue;
+  for (size_t i = 0; i < sequence.size(); ++i) {
+    const std::string& name = sequence[i];
+    const bool last = split_last && i + 1 == sequence.size();
+    const std::string key = last ? name + "@last" : name;
+    if (type_index.count(key)) continue;
     auto it = layer_template.layer_types.find(name);
     if (it == layer_template.layer_types.end()) {
       throw InputError(fmt::format("{}: no layer type \"{}\", which model {} ({}) needs", layer_template.source, name,
                                    model.name, model.hf_architecture));
     }
-    type_index[name] = static_cast<int>(plan.layer_types.size());
-    plan.layer_types.push_back(planner.plan_type(name, it->second, layer_template.sites));
+    type_index[key] = static_cast<int>(plan.layer_types.size());
+    plan.layer_types.push_back(planner.plan_type(name, it->second, layer_template.sites, last));
   }
-  for (const auto& name : sequence) plan.layer_sequence.push_back(type_index.at(name));
+  for (size_t i = 0; i < sequence.size(); ++i) {
+    const bool last = split_last && i + 1 == sequence.size();
+    plan.layer_sequence.push_back(type_index.at(last ? sequence[i] + "@last" : sequence[i]));
+  }
   plan.step_ops = planner.plan_type("step", layer_template.step_ops, {});
   return plan;
 }

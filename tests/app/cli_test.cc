@@ -142,9 +142,9 @@ TEST_F(Cli, InputErrorsGiveOneErrorLine) {
       {"simulate --additional-config " + shell_quote("{"), "invalid JSON"},
       {"simulate --additional-config @" + shell_quote(path("missing.json")), "missing.json"},
       {"simulate --env FOO=1", "--env FOO"},
-      {"simulate --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=2", "expected 0 or 1"},
-      {"simulate --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 --additional-config " + shell_quote(R"({"enabled": true})"),
-       "both --additional-config and the legacy"},
+      {"simulate --vllm-ascend v0.13.0 --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=true", "reads it with int()"},
+      {"simulate --vllm-ascend v0.24.0rc1", "removed weight prefetch in v0.24.0rc1 (PR #11949"},
+      {"simulate --vllm-ascend 0.12", "not a vllm-ascend release with weight prefetch"},
       {"simulate --layer " + shell_quote(path("missing_layers.json")), "missing_layers.json"},
       {"simulate --layer " + shell_quote(bad_template), "$.layer_types.blk.ops[0]"},
       {"simulate --op-times " + shell_quote(path("missing.csv")), "missing.csv"},
@@ -183,17 +183,26 @@ TEST_F(Cli, AdditionalConfigFromFile) {
 }
 
 TEST_F(Cli, LegacyEnvFromOptionAndFromTheEnvironment) {
-  test::CliResult opt = run_cli("simulate --format json --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1");
+  // v0.15 - v0.17 still read the legacy variables; they override the mlp sizes.
+  test::CliResult opt = run_cli("simulate --vllm-ascend v0.16.0rc1 --format json --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1");
   ASSERT_EQ(opt.exit_code, 0) << opt.err;
   const json j = json::parse(opt.out);
   ASSERT_TRUE(j.contains("legacy_equivalent_additional_config"));
   ASSERT_EQ(setenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "1", 1), 0);
-  test::CliResult env = run_cli("simulate --format json");
+  test::CliResult env = run_cli("simulate --vllm-ascend v0.16.0rc1 --format json");
   ASSERT_EQ(env.exit_code, 0) << env.err;
   EXPECT_EQ(json::parse(env.out).at("legacy_equivalent_additional_config"), j.at("legacy_equivalent_additional_config"));
-  // A bad value in the environment is refused like a bad --env.
+  // v0.13 / v0.14: the MLP prefetch runs only from them, and they are echoed as an env line.
+  test::CliResult old = run_cli("simulate --vllm-ascend v0.14.0rc1");
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_PRED2(contains, old.out, "env       VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=18874368");
+  // A bad value in the environment is refused like a bad --env, where the release reads it ...
   ASSERT_EQ(setenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "yes", 1), 0);
-  expect_one_line_error(run_cli("simulate"), "env VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes");
+  expect_one_line_error(run_cli("simulate --vllm-ascend v0.13.0"), "VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes");
+  // ... and ignored, with a note, where it does not.
+  test::CliResult now = run_cli("simulate");
+  EXPECT_EQ(now.exit_code, 0) << now.err;
+  EXPECT_PRED2(contains, now.out, "no longer reads VLLM_ASCEND_ENABLE_PREFETCH_MLP");
 }
 
 TEST_F(Cli, WritesTimelineTraceAndReportFiles) {

@@ -80,9 +80,15 @@ TEST(SimulateReport, JsonContract) {
   EXPECT_EQ(j.at("step_time_us").get<double>(), r.with_config.step_time_us);
   EXPECT_EQ(j.at("baseline_step_time_us").get<double>(), r.baseline.step_time_us);
   EXPECT_EQ(j.at("difference_pct").get<double>(), r.difference_pct());
-  EXPECT_EQ(j.at("peak_l2_prefetched_bytes").get<double>(), r.with_config.peak_l2_bytes);
-  EXPECT_EQ(j.at("weight_prefetch_config"), s.config.to_inner_json());
-  EXPECT_EQ(j.at("additional_config"), s.config.to_additional_config());
+  EXPECT_TRUE(j.at("peak_l2_prefetched_bytes").is_number_integer());
+  EXPECT_EQ(j.at("peak_l2_prefetched_bytes").get<long long>(), std::llround(r.with_config.peak_l2_bytes));
+  EXPECT_EQ(j.at("vllm_ascend_version"), "v0.23.0");
+  EXPECT_EQ(j.at("prefetch_code_version"), "v0.23");
+  const Semantics& sem = s.release->semantics;
+  EXPECT_EQ(j.at("weight_prefetch_config"), s.config.to_inner_json(sem));
+  EXPECT_TRUE(j.at("additional_config").is_object());  // an object, not an escaped string
+  EXPECT_EQ(j.at("additional_config").at("weight_prefetch_config"), s.config.to_inner_json(sem));
+  EXPECT_EQ(j.at("additional_config_arg"), s.config.to_additional_config(sem));
   EXPECT_EQ(j.at("layer_types"), json::parse(R"([{"name": "dense", "layers": 36}])"));
   const json& d = j.at("deployment");
   EXPECT_EQ(d.at("tensor_parallel_size"), 4);
@@ -155,9 +161,13 @@ TEST(SimulateReport, LegacyEquivalentAppearsInBothReports) {
   in.model = "Qwen3-32B";
   in.use_process_env = false;
   in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+  // The legacy variables are read from v0.15 to v0.17 only (v0.16.0rc1:vllm_ascend/ascend_config.py:145).
+  in.vllm_ascend_version = "v0.16.0rc1";
   Scenario s = load_scenario(in);
+  ASSERT_TRUE(s.legacy_equivalent.has_value());
   SimulateReport r = run_simulate(s, false);
-  EXPECT_EQ(simulate_json(r).at("legacy_equivalent_additional_config"), *s.legacy_equivalent);
+  EXPECT_EQ(simulate_json(r).at("legacy_equivalent_additional_config"), json::parse(*s.legacy_equivalent));
+  EXPECT_EQ(simulate_json(r).at("legacy_equivalent_additional_config_arg"), *s.legacy_equivalent);
   EXPECT_PRED2(contains, simulate_text(r), "legacy    equivalent new config: --additional-config '" + *s.legacy_equivalent + "'");
 }
 

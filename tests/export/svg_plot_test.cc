@@ -123,7 +123,7 @@ void expect_one_panel_per_key(const TuneResult& r, const std::string& svg) {
     // The red label of the chosen point: the tuned ratio and, for the latency objective, the
     // lowest step time of its curve (the other keys at their tuned values).
     const double best = *std::min_element(curve.step_time_us.begin(), curve.step_time_us.end());
-    const std::string label = fmt::format("chosen {:.2f}: {:.1f} us", r.best[curve.key], best);
+    const std::string label = fmt::format("chosen {:.2f}: {:.1f} us", r.ratio_of(curve.key), best);
     EXPECT_NE(std::find(labels.begin(), labels.end(), label), labels.end()) << label;
   }
 }
@@ -158,7 +158,7 @@ TEST(SvgPlot, TwoKeysAddAHeatMapWithOneTitledCellPerGridPoint) {
   EXPECT_TRUE(contains(svg, ">" + y + " ratio</text>")) << y;
   // The cell of the tuned point names its ratios and holds the tuned step time.
   const std::string tuned_cell =
-      fmt::format("<title>{} {:.2f}, {} {:.2f}: {:.1f} us</title>", x, r.best[h.x_key], y, r.best[h.y_key], r.step_time_us);
+      fmt::format("<title>{} {:.2f}, {} {:.2f}: {:.1f} us</title>", x, r.ratio_of(h.x_key), y, r.ratio_of(h.y_key), r.step_time_us);
   EXPECT_EQ(count(svg, tuned_cell), 1u) << tuned_cell;
   // The heat map's lowest value is the tuned step time.
   EXPECT_NEAR(*std::min_element(h.step_time_us.begin(), h.step_time_us.end()), r.step_time_us, 1e-6 * r.step_time_us);

@@ -52,13 +52,13 @@ TEST(WorkloadTest, CaptureSizesOfMaxNumSeqs) {
   Deployment d;
   d.max_num_seqs = 72;
   d.tensor_parallel = 4;
-  auto w = workload_from_capture_sizes(d);
+  auto w = workload_from_capture_sizes(d, default_release(), 0);
   // With flashcomm1 and TP4 only multiples of 4 are kept: 4, 8, 16, 24, ..., 72.
   EXPECT_EQ(w.front().num_tokens, 4);
   EXPECT_EQ(w.back().num_tokens, 72);
   for (const auto& p : w) EXPECT_EQ(p.num_tokens % 4, 0);
   Deployment none;
-  EXPECT_THROW(workload_from_capture_sizes(none), InputError);
+  EXPECT_THROW(workload_from_capture_sizes(none, default_release(), 0), InputError);
 }
 
 }  // namespace

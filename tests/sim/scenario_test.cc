@@ -37,118 +37,127 @@ const SiteSummary& site(const StepResult& r, const std::string& name) {
   return r.sites.front();
 }
 
-TEST(LoadScenario, DefaultsToEnabledWithDefaultRatios) {
+TEST(LoadScenario, DefaultsToEnabledWithDefaultRatiosOnV023) {
   Scenario s = load_scenario(inputs());
   EXPECT_EQ(s.model.name, "Qwen3-32B");
   EXPECT_EQ(s.hardware.name, "a3-die");
   EXPECT_EQ(s.layer_template.name, "dense");
-  EXPECT_TRUE(s.config.enabled);
-  EXPECT_EQ(s.config.ratio, WeightPrefetchConfig::defaults_enabled().ratio);
+  EXPECT_STREQ(s.release->tag, "v0.23.0");
+  EXPECT_EQ(s.vllm_ascend_version, "v0.23.0");
+  EXPECT_EQ(s.plan.release, s.release);
+  EXPECT_EQ(s.config, WeightPrefetchConfig::defaults_enabled(s.release->semantics));
   EXPECT_EQ(s.config_origin, "vllm-ascend defaults with {\"enabled\": true}");
   EXPECT_EQ(s.cap_reading, CapReading::kCode);
   EXPECT_FALSE(s.legacy_equivalent.has_value());
   EXPECT_TRUE(s.warnings.empty());
 }
 
-// 18 MiB over the weight, rounded up to 6 decimals so int(ratio * bytes) reaches the size.
-void expect_ratio_reaches(double ratio, double size, double weight) {
-  EXPECT_NEAR(ratio, size / weight, 1e-6);
-  EXPECT_GE(std::floor(ratio * weight), size);               // reaches the size ...
-  EXPECT_LT(std::floor((ratio - 1e-6) * weight), size);      // ... with the smallest 6-decimal ratio
+TEST(LoadScenario, EveryReleaseTagLoadsAndLaterOnesAreRefused) {
+  EXPECT_EQ(releases().size(), 16u);
+  for (const auto& r : releases()) {
+    ScenarioInputs in = inputs("Qwen3-8B");
+    in.vllm_ascend_version = r.tag;
+    EXPECT_STREQ(load_scenario(in).release->tag, r.tag);
+  }
+  for (const char* later : {"v0.24.0rc1", "v0.25.1rc1", "v1.0.0"}) {
+    ScenarioInputs in = inputs();
+    in.vllm_ascend_version = later;
+    const std::string msg = error_of([&] { load_scenario(in); });
+    EXPECT_PRED2(contains, msg, "removed weight prefetch in v0.24.0rc1 (PR #11949");
+  }
+  ScenarioInputs in = inputs();
+  in.vllm_ascend_version = "v0.12.0";
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "expected one of v0.13.0rc1, ");
 }
 
-TEST(LoadScenario, LegacyEnvBecomesTheEquivalentConfig) {
+TEST(LoadScenario, BeforeV015TheLegacyVariablesRunTheMlpPathBesideTheConfig) {
   ScenarioInputs in = inputs();
-  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+  in.vllm_ascend_version = "v0.14.0rc1";
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=4194304"};
   Scenario s = load_scenario(in);
-  // Qwen3-32B W8A8 TP4: gate_up 65536000 B, down 32768000 B; the legacy default size is 18 MiB.
-  EXPECT_TRUE(s.config.enabled);
-  EXPECT_EQ(s.config[RatioKey::kAttnQkv], 0);
-  EXPECT_EQ(s.config[RatioKey::kAttnO], 0);
-  EXPECT_EQ(s.config[RatioKey::kMoeGateUp], 0);
-  ASSERT_EQ(weight_of(s, "gate_up_proj"), 65536000);
-  ASSERT_EQ(weight_of(s, "down_proj"), 32768000);
-  expect_ratio_reaches(s.config[RatioKey::kMlpGateUp], 18874368, 65536000);  // 18 / 62.5 = 0.288
-  expect_ratio_reaches(s.config[RatioKey::kMlpDown], 18874368, 32768000);    // 18 / 31.25 = 0.576
-  EXPECT_EQ(s.config_origin, "legacy environment variables");
-  // The equivalent --additional-config reads back to the same config.
-  ASSERT_TRUE(s.legacy_equivalent.has_value());
-  PrefetchConfigParse back = parse_prefetch_config(*s.legacy_equivalent, "equivalent", false);
-  EXPECT_EQ(back.config.enabled, s.config.enabled);
-  EXPECT_EQ(back.config.ratio, s.config.ratio);
-  // Simulated, both MLP prefetches issue 18 MiB and nothing else fires.
-  StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  EXPECT_TRUE(s.config[RatioKey::kAttnQkv].on);  // the config's modules are untouched
+  EXPECT_EQ(s.config[RatioKey::kMlpDown].legacy_bytes.value(), 4194304.0);
+  EXPECT_EQ(s.config[RatioKey::kMlpGateUp].legacy_bytes.value(), 18874368.0);
+  EXPECT_FALSE(s.legacy_equivalent.has_value());  // v0.14 has no mlp module to express it
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  EXPECT_EQ(site(r, "mlp.down").issued_bytes, 4194304);
   EXPECT_EQ(site(r, "mlp.gate_up").issued_bytes, 18874368);
-  EXPECT_EQ(site(r, "mlp.down").issued_bytes, 18874368);
-  EXPECT_FALSE(site(r, "attn.qkv").active);
-  EXPECT_FALSE(site(r, "attn.o/down_proj").active);
+  // Uncapped on this path: 40 MiB of down_proj's 31.25 MiB is clamped to the weight only.
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=41943040"};
+  const Scenario big = load_scenario(in);
+  EXPECT_EQ(site(simulate_step(big.plan, big.config, SimOptions{}), "mlp.down").issued_bytes, weight_of(big, "down_proj"));
 }
 
-TEST(LoadScenario, LegacySizesBecomeRatios) {
+TEST(LoadScenario, FromV015ToV017TheLegacyVariablesOverrideAndHaveAnEquivalent) {
   ScenarioInputs in = inputs();
-  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=1000000",
-                        "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=4194304"};
+  in.vllm_ascend_version = "v0.16.0rc1";
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+  in.additional_config = R"({"weight_prefetch_config": {"enabled": false}})";
   Scenario s = load_scenario(in);
-  expect_ratio_reaches(s.config[RatioKey::kMlpGateUp], 1e6, 65536000);
-  expect_ratio_reaches(s.config[RatioKey::kMlpDown], 4194304, 32768000);
-  EXPECT_TRUE(s.warnings.empty());
+  EXPECT_TRUE(s.config[RatioKey::kMlpGateUp].on);  // on despite "enabled": false
+  EXPECT_FALSE(s.config[RatioKey::kAttnQkv].on);
+  ASSERT_TRUE(s.legacy_equivalent.has_value());
+  const PrefetchConfigParse back = parse_prefetch_config(*s.legacy_equivalent, "equivalent", false, *s.release);
+  // The equivalent asks for the same bytes through ratios (capped at 18 MiB either way).
+  const StepResult legacy = simulate_step(s.plan, s.config, SimOptions{});
+  const StepResult eq = simulate_step(s.plan, back.config, SimOptions{});
+  EXPECT_EQ(site(eq, "mlp.gate_up").issued_bytes, site(legacy, "mlp.gate_up").issued_bytes);
+  EXPECT_EQ(site(eq, "mlp.down").issued_bytes, site(legacy, "mlp.down").issued_bytes);
+  EXPECT_EQ(site(legacy, "mlp.down").issued_bytes, 18874368);
 }
 
-TEST(LoadScenario, LegacySizeAboveTheCapWarnsAndIsClampedToRatioOne) {
-  ScenarioInputs in = inputs("Qwen3-8B");
-  // 30 MiB down on a 12 MiB (TP4) down_proj: ratio 1, and above the 18 MiB cap the new config enforces.
-  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=31457280"};
-  Scenario s = load_scenario(in);
-  EXPECT_EQ(s.config[RatioKey::kMlpDown], 1.0);
-  ASSERT_EQ(s.warnings.size(), 1u);
-  EXPECT_PRED2(contains, s.warnings[0], "31457280 bytes exceeds the 18 MiB cap");
-}
-
-TEST(LoadScenario, LegacySizesWithoutEnableEnableNothing) {
+TEST(LoadScenario, FromV018TheLegacyVariablesAreIgnoredWithANote) {
   ScenarioInputs in = inputs();
-  in.env_assignments = {"VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=4194304"};
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes"};  // not even parsed there
   Scenario s = load_scenario(in);
-  EXPECT_FALSE(s.config.enabled);
+  EXPECT_EQ(s.config, WeightPrefetchConfig::defaults_enabled(s.release->semantics));
   bool noted = false;
-  for (const auto& n : s.notes) noted = noted || contains(n, "VLLM_ASCEND_ENABLE_PREFETCH_MLP is not 1");
+  for (const auto& n : s.notes) noted = noted || contains(n, "no longer reads");
   EXPECT_TRUE(noted);
 }
 
-TEST(LoadScenario, LegacyOnMoeModelNotes) {
-  ScenarioInputs in = inputs("Qwen3-30B-A3B");
-  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
-  Scenario s = load_scenario(in);
-  bool noted = false;
-  for (const auto& n : s.notes) noted = noted || contains(n, "dense MLP path only");
-  EXPECT_TRUE(noted);
-  // A MoE model has no dense MLP linears: ratio 0 (no weight to size against).
-  EXPECT_EQ(s.config[RatioKey::kMlpGateUp], 0);
-}
-
-TEST(LoadScenario, LegacyAndAdditionalConfigTogetherAreRefused) {
+TEST(LoadScenario, BadLegacyValueIsRefusedWhereTheReleaseReadsIt) {
   ScenarioInputs in = inputs();
-  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
-  in.additional_config = R"({"weight_prefetch_config": {"enabled": true}})";
-  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "both --additional-config and the legacy");
-}
-
-TEST(LoadScenario, BadLegacyValueIsRefused) {
-  ScenarioInputs in = inputs();
+  in.vllm_ascend_version = "v0.13.0";
   in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes"};
-  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes: expected 0 or 1");
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes: vllm-ascend v0.13.0 reads it with int()");
 }
 
-TEST(LoadScenario, AdditionalConfigInlineAndFromFile) {
+TEST(LoadScenario, TheLegacyMlpPathOnAMoeModelIsRefused) {
+  for (const char* tag : {"v0.13.0", "v0.17.0rc1"}) {
+    ScenarioInputs in = inputs("Qwen3-30B-A3B");
+    in.vllm_ascend_version = tag;
+    in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+    in.deployment.num_tokens = 128;
+    const std::string msg = error_of([&] { load_scenario(in); });
+    EXPECT_PRED2(contains, msg, "on a MoE model") << tag;
+    EXPECT_PRED2(contains, msg, "fails in the first forward") << tag;
+  }
+}
+
+// The trap, as the user sees it: a key left out of an enabled module.
+TEST(LoadScenario, WarnsWhenAConfigPrefetchesAWholeTensor) {
   ScenarioInputs in = inputs();
   in.additional_config = R"({"weight_prefetch_config": {"enabled": true, "prefetch_ratio": {"mlp": {"down": 0.5}}}})";
   Scenario s = load_scenario(in);
   EXPECT_EQ(s.config_origin, "--additional-config");
-  EXPECT_EQ(s.config[RatioKey::kMlpDown], 0.5);
-  EXPECT_EQ(s.config[RatioKey::kMlpGateUp], 0);
-  bool noted = false;
-  for (const auto& n : s.notes) noted = noted || contains(n, "mlp.gate_up: not given");
-  EXPECT_TRUE(noted);
+  EXPECT_EQ(s.config[RatioKey::kMlpDown].ratio, 0.5);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_PRED2(contains, s.warnings[0], "mlp.gate_up = 0 (or missing, or dropped) inside an enabled mlp module: "
+                                        "vllm-ascend v0.23.0 prefetches the whole 62.50 MiB gate_up_proj");
+  EXPECT_PRED2(contains, s.warnings[0], "past the 18 MiB cap");
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  EXPECT_EQ(site(r, "mlp.gate_up").issued_bytes, weight_of(s, "gate_up_proj"));
+  EXPECT_EQ(site(r, "mlp.gate_up").limit, IssueLimit::kWholeTensor);
+  // A ratio too small for one byte falls in the same trap.
+  in.additional_config = R"({"enabled": true, "prefetch_ratio": {"mlp": {"down": 1e-9, "gate_up": 0.1}}})";
+  const Scenario tiny = load_scenario(in);
+  ASSERT_EQ(tiny.warnings.size(), 1u);
+  EXPECT_PRED2(contains, tiny.warnings[0], "mlp.down = 1e-09 gives int(ratio x 32768000 bytes) = 0");
+}
 
+TEST(LoadScenario, AdditionalConfigFromFile) {
+  ScenarioInputs in = inputs();
   const std::string dir = test::make_temp_dir();
   test::write_file(dir + "/c.json", R"({"weight_prefetch_config": {"enable": true}})");
   in.additional_config = "@" + dir + "/c.json";

@@ -17,9 +17,14 @@ using test::error_of;
 HardwareProfile round_hw() { return parse_hardware_profile(test::round_hardware_json(), "round.json"); }
 
 StepPlan plan_for(const std::string& model_name, const Deployment& d, const HardwareProfile& hw,
-                  const OpTimeTable* op_times = nullptr) {
+                  const OpTimeTable* op_times = nullptr, const char* release = "v0.23.0") {
   ModelConfig m = load_model(model_name);
-  return build_step_plan(m, d, hw, load_layer_template("", m), op_times);
+  return build_step_plan(m, d, hw, load_layer_template("", m), find_release(release), op_times);
+}
+
+// v0.13-v0.22 issue the MoE prefetch (of the last layer's w13); v0.23 issues none.
+StepPlan moe_plan_for(const std::string& model_name, const Deployment& d, const HardwareProfile& hw) {
+  return plan_for(model_name, d, hw, nullptr, "v0.22.1rc1");
 }
 
 Deployment dep(int tp, int num_tokens, Quantization q = Quantization::kW8A8Static) {
@@ -114,7 +119,7 @@ TEST(StepPlan, MoeMc2OnA3WithEp) {
   Deployment d = dep(4, 144);
   d.data_parallel = 4;
   d.expert_parallel = true;
-  StepPlan p = plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
+  StepPlan p = moe_plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
   EXPECT_EQ(p.moe_comm_method, "MC2");
   EXPECT_EQ(p.variables.at("TG"), 36);
   EXPECT_EQ(p.variables.at("EL"), 8);
@@ -128,7 +133,7 @@ TEST(StepPlan, MoeAllToAllAboveMc2Capacity) {
   Deployment d = dep(4, 576);
   d.data_parallel = 4;
   d.expert_parallel = true;
-  StepPlan p = plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
+  StepPlan p = moe_plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
   EXPECT_EQ(p.moe_comm_method, "ALLTOALL");
   EXPECT_EQ(p.variables.at("TG"), 144);
   EXPECT_TRUE(site_named(type_named(p, "moe"), "moe.gate_up").gated_on);
@@ -286,19 +291,25 @@ TEST(StepPlan, GroupedMatmulTouchedFraction) {
 TEST(StepPlan, SitePositionsAndCaps) {
   StepPlan p = plan_for("Qwen3-8B", dep(4, 8), round_hw());
   const auto& t = type_named(p, "dense");
-  // mlp.gate_up forks after o_proj, joins after post_attention_layernorm, feeds gate_up_proj.
+  // v0.23.0:vllm_ascend/ops/linear_op.py:156: mlp.gate_up forks when o_proj's custom row op returns,
+  // after its all-reduce; the add-RMSNorm with a residual returns before its wait
+  // (v0.23.0:vllm_ascend/ops/layernorm.py:76), so the first wait is after SwiGLU
+  // (v0.23.0:vllm_ascend/ops/activation.py:42): the wait comes after the target.
   const PlannedSite& gu = site_named(t, "mlp.gate_up");
   EXPECT_TRUE(gu.gated_on) << gu.gate_reason;
-  EXPECT_EQ(gu.fork_op, op_index(t, "o_proj") + 1);
-  EXPECT_EQ(gu.fork_op, op_index(t, "o_all_reduce"));
-  EXPECT_EQ(gu.join_op, op_index(t, "post_attention_layernorm"));
+  EXPECT_EQ(gu.fork_op, op_index(t, "o_all_reduce") + 1);
+  EXPECT_EQ(gu.fork_op, op_index(t, "post_attention_layernorm"));
+  EXPECT_EQ(gu.join_op, op_index(t, "act_fn"));
   EXPECT_EQ(gu.target_op, op_index(t, "gate_up_proj"));
+  EXPECT_LT(gu.target_op, gu.join_op);
   EXPECT_EQ(gu.weight_bytes, 25165824);  // 6144 x 4096 int8
-  EXPECT_EQ(gu.code_cap_bytes, 18874368);
+  EXPECT_EQ(gu.cap_bytes, 18874368);
   EXPECT_EQ(gu.ratio_key, RatioKey::kMlpGateUp);
+  // One wait after SwiGLU joins both MLP prefetches.
+  EXPECT_EQ(site_named(t, "mlp.down").join_op, gu.join_op);
   // attn.o/down_proj: no cap in code.
   const PlannedSite& od = site_named(t, "attn.o/down_proj");
-  EXPECT_TRUE(std::isinf(od.code_cap_bytes));
+  EXPECT_TRUE(std::isinf(od.cap_bytes));
   EXPECT_EQ(od.ratio_key, RatioKey::kAttnO);
   EXPECT_EQ(od.fork_op, op_index(t, "down_quant"));
   EXPECT_EQ(od.join_op, op_index(t, "down_quant"));
@@ -329,9 +340,18 @@ TEST(StepPlan, GateReasons) {
   // DeepSeek's dense layers belong to a MoE model: no MLP prefetch (is_moe_model).
   StepPlan ds = plan_for("DeepSeek-V3", dep(4, 72), round_hw());
   EXPECT_PRED2(contains, site_named(type_named(ds, "mla_dense"), "mlp.down").gate_reason, "MoE model");
-  // W8A8-static o_proj: the MLA o_proj prefetch is skipped (the attn path covers it).
+  // v0.15+: a W8A8-static o_proj skips the MLA o_proj prefetch (the attn path covers it), and the
+  // MLA prefetch runs on the prefetch stream with no wait of its own
+  // (v0.23.0:vllm_ascend/ops/weight_prefetch.py:218, :227).
   EXPECT_PRED2(contains, site_named(type_named(ds, "mla_moe"), "mla.o").gate_reason, "the attn path covers it");
-  EXPECT_TRUE(site_named(type_named(ds, "mla_moe"), "mla.fused_qkv_a").on_compute_stream);
+  const PlannedSite& qkv_a = site_named(type_named(ds, "mla_moe"), "mla.fused_qkv_a");
+  EXPECT_FALSE(qkv_a.on_compute_stream);
+  EXPECT_EQ(qkv_a.join_op, -1);
+  // v0.13 / v0.14: in the compute stream, and the o_proj one also under the attn path (twice).
+  StepPlan old = plan_for("DeepSeek-V3", dep(4, 72), round_hw(), nullptr, "v0.14.0rc1");
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "mla.fused_qkv_a").on_compute_stream);
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "mla.o").gated_on);
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "attn.o").gated_on);
 }
 
 TEST(StepPlan, OpTableOverridesTheRoofline) {
