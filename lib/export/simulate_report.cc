@@ -134,8 +134,10 @@ std::string simulate_text(const SimulateReport& r) {
   const StepPlan& plan = sc.plan;
   std::string out;
   out += fmt::format("model     {} ({}, {} layers)\n", sc.model.name, sc.model.hf_architecture, plan.layer_sequence.size());
-  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s, CMO {:.0f} GB/s, L2 {} MiB\n", sc.hardware.name, sc.hardware.family,
-                     sc.hardware.hbm_GBps, sc.hardware.cmo_GBps, fmt_mib(sc.hardware.l2_size_bytes));
+  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s (a matmul streams {:.0f}), CMO {:.0f} GB/s, L2 {} MiB\n",
+                     sc.hardware.name, sc.hardware.family, sc.hardware.hbm_GBps,
+                     sc.hardware.hbm_GBps * sc.hardware.matmul_stream_efficiency, sc.hardware.cmo_GBps,
+                     fmt_mib(sc.hardware.l2_size_bytes));
   out += fmt::format("serving   {}\n", describe_deployment(plan));
   const Semantics& sem = sc.release->semantics;
   out += fmt::format("release   vllm-ascend {} (prefetch code {})\n", sc.release->tag, sem.name);

@@ -41,7 +41,7 @@ Expression req_expr(const JsonReader& r, std::string_view key) {
 
 TemplateOp parse_op(const JsonReader& r) {
   r.expect_only_keys({"name", "type", "kind", "core", "when", "flops", "bytes", "tokens", "pairs", "group", "dtype",
-                      "linear", "pattern", "duration_us", "hbm_bytes", "comment"});
+                      "linear", "pattern", "duration_us", "hbm_bytes", "timing", "stream_efficiency", "comment"});
   TemplateOp op;
   op.where = fmt::format("{}: {}", r.source(), r.path());
   op.name = r.child("name").string();
@@ -63,6 +63,13 @@ TemplateOp parse_op(const JsonReader& r) {
   op.core = r.optional_string("core").value_or("");
   op.when = opt_expr(r, "when");
   op.dtype = r.optional_string("dtype").value_or("");
+  if (r.has("stream_efficiency")) {
+    if (op.kind != OpKind::kMatmul && op.kind != OpKind::kGroupedMatmul && op.kind != OpKind::kMeasured) {
+      r.child("stream_efficiency").fail("only a matmul, grouped_matmul or measured op streams a weight");
+    }
+    op.stream_efficiency = r.child("stream_efficiency").number_in(1e-3, 1.0);
+  }
+  if (r.has("timing") && op.kind != OpKind::kMeasured) r.child("timing").fail("only a measured op has a timing");
   switch (op.kind) {
     case OpKind::kVector:
     case OpKind::kCube:
@@ -97,7 +104,13 @@ TemplateOp parse_op(const JsonReader& r) {
       break;
     }
     case OpKind::kMeasured:
-      op.duration_us = r.child("duration_us").number_in(0, 1e9);
+      // A number or an expression of the shape variables ("2 + 0.01*T").
+      if (r.has("duration_us") && r.child("duration_us").node().is_number()) r.child("duration_us").number_in(0, 1e9);
+      op.duration_us = req_expr(r, "duration_us");
+      if (auto timing = r.optional_string("timing")) {
+        if (*timing != "alone" && *timing != "in_sequence") r.child("timing").fail("expected \"in_sequence\" or \"alone\"");
+        op.timed_alone = *timing == "alone";
+      }
       op.hbm_bytes = opt_expr(r, "hbm_bytes");
       if (!op.hbm_bytes) op.hbm_bytes = Expression::constant(0);
       op.linear = r.optional_string("linear").value_or("");

@@ -21,7 +21,7 @@ enum class OpKind {
   kMatmul,         // "linear" times "tokens" rows
   kGroupedMatmul,  // routed experts of "linear" over "pairs" token-expert pairs
   kCollective,     // "pattern" over "group" ranks moving "bytes"
-  kMeasured,       // "duration_us" and "hbm_bytes" given by the user
+  kMeasured,       // "duration_us" (an expression) and "hbm_bytes" given by the user
 };
 const char* op_kind_name(OpKind k);
 
@@ -35,8 +35,10 @@ struct TemplateOp {
   std::string dtype;    // vector: fp16 | fp32; cube: bf16 | int8
   std::string linear;   // quantize / matmul / grouped_matmul / measured (optional)
   std::string pattern;  // collective: all_reduce | all_gather | reduce_scatter | all_to_all
-  double duration_us = 0;
-  std::optional<Expression> hbm_bytes;  // measured
+  std::optional<Expression> duration_us;    // measured
+  bool timed_alone = false;                // measured: timed by itself ("timing": "alone")
+  std::optional<double> stream_efficiency;  // overrides the hardware's for this op's weight
+  std::optional<Expression> hbm_bytes;     // measured
   std::string where;  // JSON path, for errors found when the template is instantiated
 };
 

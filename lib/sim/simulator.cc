@@ -113,6 +113,7 @@ struct CmoTask {
   double dispatch_us = -1;  // the stream reached it: its set-up starts
   double transfer_us = -1;  // bytes start moving
   double bytes = 0;         // asked for; every byte is moved
+  double rate_per_us = 0;   // bytes per us with HBM to itself (the profile's rate for this task size)
   double done = 0;
   double resident_cap = 0;  // of `bytes`, what L2 keeps (bounded by the L2 other prefetches hold)
   double prefix_before = 0; // the linear's resident prefix when it was issued (bytes it re-fetches)
@@ -144,8 +145,7 @@ class Engine {
   Engine(const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading, bool record, bool summaries)
       : plan_(plan), hw_(plan.hardware), cap_reading_(cap_reading), record_(record), summaries_(summaries) {
     hbm_per_us_ = hw_.hbm_GBps * 1e3;
-    cmo_per_us_ = std::min(hw_.cmo_GBps, hw_.hbm_GBps) * 1e3;
-    saving_per_byte_us_ = (1.0 - 1.0 / hw_.l2_read_speedup) / hbm_per_us_;
+    l2_tau_floor_ = 1.0 / (hw_.l2_GBps * 1e3);
     graph_end_wait_ = plan.deployment.graph_mode && !plan.tokens.eager;
     setup_.resize(plan.layer_types.size());
     totals_.resize(plan.layer_types.size());
@@ -374,7 +374,7 @@ class Engine {
       e.site = k.site;
       e.bytes = k.bytes;
       e.hbm_bytes = k.bytes;
-      e.standalone_us = hw_.cmo_setup_us + k.bytes / cmo_per_us_;
+      e.standalone_us = hw_.cmo_setup_us + k.bytes / k.rate_per_us;
       timeline_.push_back(e);
     }
     ++head_;
@@ -385,12 +385,13 @@ class Engine {
   // or until the task `last_index` has finished; returns the time reached.
   double advance_alone(double t, double until, double* last_end = nullptr, size_t last_index = SIZE_MAX) {
     while (head_ < tasks_.size() && (last_index == SIZE_MAX || head_ <= last_index)) {
-      const double dt = prefetch_event_in(t, cmo_per_us_);
+      const double rate = tasks_[head_].rate_per_us;
+      const double dt = prefetch_event_in(t, rate);
       if (t + dt > until) {
-        move_prefetch(t, until - t, cmo_per_us_);
+        move_prefetch(t, until - t, rate);
         return until;
       }
-      move_prefetch(t, dt, cmo_per_us_);
+      move_prefetch(t, dt, rate);
       t += dt;
       if (last_end) *last_end = t;
     }
@@ -418,21 +419,28 @@ class Engine {
   void update_landing(const CmoTask& k) {
     if (k.layer != layer_ || k.linear < 0 || k.type != type_) return;  // landed for a layer that has passed
     LinearL2& l = l2_[static_cast<size_t>(k.linear)];
-    const double resident = std::min(k.done, k.resident_cap);
     for (auto& r : l.ranges) {
-      if (r.task == static_cast<int>(&k - tasks_.data())) r.to = std::max(r.from, resident);
+      if (r.task == static_cast<int>(&k - tasks_.data())) {
+        r.to = k.done;
+        r.from = std::max(0.0, k.done - k.resident_cap);
+      }
     }
-    double prefix = 0;
-    for (const auto& r : l.ranges) prefix = std::max(prefix, r.to);
-    held_total_ += prefix - l.held;
-    l.held = prefix;
+    const auto [lo, hi] = resident(k.linear);
+    held_total_ += (hi - lo) - l.held;
+    l.held = hi - lo;
     peak_l2_ = std::max(peak_l2_, held_total_);
   }
 
-  double resident_prefix(int linear) const {
-    double prefix = 0;
-    for (const auto& r : l2_[static_cast<size_t>(linear)].ranges) prefix = std::max(prefix, r.to);
-    return prefix;
+  // The bytes of the weight that sit in L2, [low, high) from its start; a prefetch longer than the
+  // L2 it may hold has lost its earliest lines.
+  std::pair<double, double> resident(int linear) const {
+    double lo = kInf, hi = 0;
+    for (const auto& r : l2_[static_cast<size_t>(linear)].ranges) {
+      if (r.to <= r.from) continue;
+      lo = std::min(lo, r.from);
+      hi = std::max(hi, r.to);
+    }
+    return hi > 0 ? std::make_pair(lo, hi) : std::make_pair(0.0, 0.0);
   }
 
   void release_linear(int linear, double t) {
@@ -476,13 +484,18 @@ class Engine {
       reserved_total_ += k.resident_cap - own;
       l2_[static_cast<size_t>(site.linear)].reserved = k.resident_cap;
     }
-    if (site.linear >= 0) k.prefix_before = resident_prefix(site.linear);
+    if (site.linear >= 0) {
+      // What of [0, bytes) already sits in L2: fetched again.
+      const auto [lo, hi] = resident(site.linear);
+      k.prefix_before = std::max(0.0, std::min(hi, k.bytes) - lo);
+    }
+    k.rate_per_us = hw_.cmo_rate_GBps(k.bytes) * 1e3;
     tot.layers += 1;
     tot.issued += k.bytes;
     runs_[static_cast<size_t>(s)].fork_us = t;
     if (site.on_compute_stream) {
       // MLA/SFA before v0.15: the compute stream runs the CMO itself, fully exposed.
-      const double dur = hw_.cmo_setup_us + k.bytes / cmo_per_us_;
+      const double dur = hw_.cmo_setup_us + k.bytes / k.rate_per_us;
       k.fork_us = k.dispatch_us = t;
       k.transfer_us = t + hw_.cmo_setup_us;
       k.done = k.bytes;
@@ -523,17 +536,16 @@ class Engine {
     LinearL2& l = l2_[static_cast<size_t>(k.linear)];
     LinearL2::Range r;
     r.task = task_id;
-    r.from = 0;
-    r.to = k.end_us >= 0 ? std::min(k.bytes, k.resident_cap) : 0;
+    r.from = k.end_us >= 0 ? std::max(0.0, k.bytes - k.resident_cap) : 0;
+    r.to = k.end_us >= 0 ? k.bytes : 0;
     l.ranges.push_back(r);
     if (k.end_us >= 0) {
-      double prefix = 0;
-      for (const auto& x : l.ranges) prefix = std::max(prefix, x.to);
-      held_total_ += prefix - l.held;
-      l.held = prefix;
-      if (prefix > l.reserved) {
-        reserved_total_ += prefix - l.reserved;
-        l.reserved = prefix;
+      const auto [lo, hi] = resident(k.linear);
+      held_total_ += (hi - lo) - l.held;
+      l.held = hi - lo;
+      if (l.held > l.reserved) {
+        reserved_total_ += l.held - l.reserved;
+        l.reserved = l.held;
       }
       peak_l2_ = std::max(peak_l2_, held_total_);
     }
@@ -596,21 +608,32 @@ class Engine {
     // Fixed cost first: no HBM traffic of its own, the prefetch stream runs alone meanwhile.
     t = advance_alone(t, t + ovh);
     const double compute = op.measured ? 0.0 : op.compute_us;
-    const double mem_alone = op.memory_us(hw_.hbm_GBps);
+    const double mem_alone = op.memory_us();
 
-    // Which linear's L2 prefix this op reads, in its own weight bytes (touched experts only).
+    // Which linear's L2 bytes this op reads, in its own weight bytes (touched experts only).
     const int linear = op.linear;
     const double tf = op.touched_fraction;
     const double w_op = linear >= 0 ? op.weight_bytes : 0;
     const bool reads_l2 = linear >= 0 && w_op > 0 && mem_alone > 0 && !type.targets[i].empty();
-    const double tau_h = reads_l2 ? mem_alone / w_op : 0;
-    const double tau_l = reads_l2 ? std::max(0.0, tau_h - saving_per_byte_us_) : 0;
+    const double tau_h = reads_l2 ? mem_alone / w_op : 0;  // alone time per weight byte from HBM
+    // The whole-weight saving per byte, shaped by the saving curve along the weight.
+    const double full_saving_per_byte = reads_l2 ? op.weight_stream_us() * (1.0 - 1.0 / op.l2_read_speedup) / w_op : 0;
+    const double other_hbm = std::max(0.0, op.hbm_bytes - w_op);  // activations, with the weight
     const double d_h = mem_alone > 0 ? op.hbm_bytes / mem_alone : 0;  // bytes per us while reading HBM
-    const double d_l = reads_l2 && tau_l > 0 ? std::max(0.0, op.hbm_bytes - w_op) / w_op / tau_l : 0;
+    auto tau_l_at = [&](double p) {
+      const double f = p / w_op;
+      const double slope = hw_.l2_saving_curve.empty() ? (f < 1.0 ? 1.0 : 0.0) : hw_.l2_saving_curve.slope_at(f);
+      return std::max(l2_tau_floor_, tau_h - full_saving_per_byte * slope);
+    };
+    // Where the saving curve changes slope next, in the op's weight bytes.
+    auto next_break = [&](double p) {
+      if (hw_.l2_saving_curve.empty()) return kInf;
+      return hw_.l2_saving_curve.next_break_after(p / w_op + kEps) * w_op;
+    };
 
     double p = 0;           // weight bytes consumed (reads_l2) or memory work done in alone-us (otherwise)
     double l2_bytes = 0;    // weight bytes read from L2
-    double l2_alone_us = 0; // their alone time at tau_l
+    double l2_alone_us = 0; // their alone time
     double hbm_alone_us = 0;
     std::vector<std::pair<int, double>> loss;  // (task, wall time lost to it)
     auto charge = [&](const CmoTask* k, double wall, double progress_alone) {
@@ -623,62 +646,81 @@ class Engine {
       const double remaining = reads_l2 ? w_op - p : mem_alone - p;
       if (remaining <= kEps * std::max(1.0, reads_l2 ? w_op : mem_alone)) break;
       CmoTask* k = running(t);
+      const double head_rate = head_ < tasks_.size() ? tasks_[head_].rate_per_us : 0;
       if (!reads_l2) {
         double r_c = d_h, r_p = 0;
-        if (k) share(d_h, cmo_per_us_, r_c, r_p);
+        if (k) share(d_h, k->rate_per_us, r_c, r_p);
         const double speed = d_h > 0 ? r_c / d_h : 1.0;
         const double op_dt = remaining / speed;
-        const double pf_dt = prefetch_event_in(t, k ? r_p : cmo_per_us_);
+        const double pf_dt = prefetch_event_in(t, k ? r_p : head_rate);
         const double dt = std::min(op_dt, pf_dt);
-        if (k) move_prefetch(t, dt, r_p);
-        else move_prefetch(t, dt, cmo_per_us_);
+        move_prefetch(t, dt, k ? r_p : head_rate);
         p += dt * speed;
         charge(k, dt, dt * speed);
         t += dt;
         continue;
       }
-      // Weight-reading op: behind the resident prefix it reads L2, past it HBM.
-      const double prefix = std::min(resident_prefix(linear) * tf, w_op);
-      const bool feeding = k && k->linear == linear && k->layer == layer_ && k->type == type_ &&
-                           k->done < std::min(k->bytes, k->resident_cap);
-      enum class Mode { kL2, kTrack, kHbm } mode = p < prefix - kEps ? Mode::kL2 : Mode::kHbm;
+      // Weight-reading op, in weight order: before the resident bytes and past them it reads HBM,
+      // inside them L2. A prefetch of this weight still landing moves the front (and, once it holds
+      // all the L2 it may, the evicted start) at its own rate.
+      const auto [lo_t, hi_t] = resident(linear);
+      const double lo = std::min(lo_t * tf, w_op), hi = std::min(hi_t * tf, w_op);
+      const bool feeding = k && k->linear == linear && k->layer == layer_ && k->type == type_ && k->done < k->bytes;
+      const bool evicting = feeding && k->done > k->resident_cap;
+      enum class Mode { kBefore, kL2, kTrack, kPast } mode =
+          hi <= lo || p >= hi - kEps ? Mode::kPast : p < lo - kEps ? Mode::kBefore : Mode::kL2;
+      const double tau_l = tau_l_at(p);
+      const double d_l = tau_l > 0 ? other_hbm / w_op / tau_l : 0;
       double r_c = 0, r_p = 0;
       auto grant = [&](double d_c) {
         r_c = d_c;
         r_p = 0;
-        if (k) share(d_c, cmo_per_us_, r_c, r_p);
+        if (k) share(d_c, k->rate_per_us, r_c, r_p);
         return d_c > 0 ? r_c / d_c : 1.0;
       };
       double speed = grant(mode == Mode::kL2 ? d_l : d_h);
-      if (mode == Mode::kHbm && feeding && r_p * tf * tau_h > speed) {
-        // The front moves faster than the op could read HBM: it reads each line as it lands.
+      double v_front = feeding ? r_p * tf : 0;  // the prefetch front, in the op's bytes per us
+      if (mode == Mode::kPast && feeding && p <= hi + kEps && v_front > speed / tau_h) {
+        // At the front, which moves faster than the op could read HBM: it reads each line as it lands.
         mode = Mode::kTrack;
         speed = grant(d_l);
+        v_front = r_p * tf;
       }
-      const double v_front = feeding ? r_p * tf : 0;  // the prefetch front, in the op's bytes per us
+      const double v_hbm = speed / tau_h;
       const double v_l2 = tau_l > 0 ? speed / tau_l : kInf;
-      double v_op = mode == Mode::kL2 ? v_l2 : mode == Mode::kTrack ? std::min(v_front, v_l2) : speed / tau_h;
+      const double v_op = mode == Mode::kL2 ? v_l2 : mode == Mode::kTrack ? std::min(v_front, v_l2) : v_hbm;
       double op_dt = (w_op - p) / v_op;
-      if (mode == Mode::kL2) {
-        if (!feeding) op_dt = std::min(op_dt, (prefix - p) / v_op);
-        else if (v_op > v_front) op_dt = std::min(op_dt, (prefix - p) / (v_op - v_front));  // catches the front
+      auto limit = [&](double gap, double closing) {
+        if (gap > kEps && closing > kEps) op_dt = std::min(op_dt, gap / closing);
+      };
+      switch (mode) {
+        case Mode::kBefore: limit(lo - p, v_op - (evicting ? v_front : 0.0)); break;
+        case Mode::kL2:
+          limit(hi - p, v_op - (feeding ? v_front : 0.0));           // catches the front
+          if (evicting) limit(p - lo, v_front - v_op);                 // the evicted start overtakes it
+          limit(next_break(p) - p, v_op);                              // the saving curve bends
+          break;
+        case Mode::kTrack: limit(next_break(p) - p, v_op); break;
+        case Mode::kPast:
+          if (feeding) limit(p - hi, v_front - v_op);                  // the front catches up
+          break;
       }
       if (!std::isfinite(op_dt)) op_dt = 0;
-      const double pf_dt = prefetch_event_in(t, k ? r_p : cmo_per_us_);
+      const double pf_dt = prefetch_event_in(t, k ? r_p : head_rate);
       const double dt = std::max(0.0, std::min(op_dt, pf_dt));
-      move_prefetch(t, dt, k ? r_p : cmo_per_us_);
-      double dp = std::isfinite(v_op) ? v_op * dt : (mode == Mode::kL2 ? prefix - p : 0);
-      if (mode == Mode::kL2 && !feeding) dp = std::min(dp, prefix - p);
+      move_prefetch(t, dt, k ? r_p : head_rate);
+      double dp = std::isfinite(v_op) ? v_op * dt : (mode == Mode::kL2 ? hi - p : 0);
+      if (mode == Mode::kL2 && !feeding) dp = std::min(dp, hi - p);
       dp = std::min(dp, w_op - p);
       p += dp;
-      const double tau = mode == Mode::kHbm ? tau_h : tau_l;
-      if (mode == Mode::kHbm) {
+      if (mode == Mode::kBefore || mode == Mode::kPast) {
         hbm_alone_us += dp * tau_h;
+        charge(k, dt, dp * tau_h);
       } else {
         l2_bytes += dp;
         l2_alone_us += dp * tau_l;
+        charge(k, dt, dp * tau_l);
       }
-      charge(k, dt, dp * tau);
       t += dt;
     }
     // Compute floor: no op runs faster than its compute; the prefetch stream goes on meanwhile.
@@ -719,14 +761,20 @@ class Engine {
     (void)t;
     if (!summaries_) return;
     const LinearL2& l = l2_[static_cast<size_t>(linear)];
-    // Ranges are prefixes from 0; the first task to land a byte owns it.
+    // The hit is the resident stretch from its low end; the first task to land a byte owns it.
+    const double lo = resident(linear).first, end = lo + hit;
     double covered = 0;
     std::vector<std::pair<int, double>> owners;
+    std::vector<std::pair<double, double>> taken;  // stretches already owned
     for (const auto& r : l.ranges) {
-      const double upto = std::min(r.to, hit);
-      if (upto > covered) {
-        owners.emplace_back(r.task, upto - covered);
-        covered = upto;
+      const double a = std::max(r.from, lo), b = std::min(r.to, end);
+      if (b <= a) continue;
+      double mine = b - a;
+      for (const auto& [x, y] : taken) mine -= std::max(0.0, std::min(b, y) - std::max(a, x));
+      taken.emplace_back(a, b);
+      if (mine > kEps) {
+        owners.emplace_back(r.task, mine);
+        covered += mine;
       }
     }
     if (covered <= 0) return;
@@ -862,7 +910,7 @@ class Engine {
   bool record_;
   bool summaries_;
   bool graph_end_wait_ = true;
-  double hbm_per_us_ = 0, cmo_per_us_ = 0, saving_per_byte_us_ = 0;
+  double hbm_per_us_ = 0, l2_tau_floor_ = 0;
   std::vector<std::vector<SiteSetup>> setup_;
   std::vector<std::vector<SiteTotals>> totals_;
   std::vector<SiteRun> runs_;

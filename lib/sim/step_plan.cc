@@ -9,22 +9,25 @@
 
 namespace pt {
 
-double PlannedOp::memory_us(double hbm_GBps) const {
-  if (measured) return std::max(0.0, standalone_us - overhead_us);
-  return hbm_bytes / (hbm_GBps * 1e3);
+double PlannedOp::memory_us() const {
+  return (stream_GBps > 0 ? hbm_bytes / (stream_GBps * 1e3) : 0.0) + l2_read_us;
 }
 
-double PlannedOp::duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const {
-  const double hit = std::min(l2_bytes * touched_fraction, weight_bytes);
-  if (hit <= 0) return standalone_us;
-  const double bytes_per_us = hbm_GBps * 1e3;
-  if (measured) {
-    // A measured op keeps its duration less the HBM time the L2 hit saves.
-    const double saved = hit / bytes_per_us * (1.0 - 1.0 / l2_read_speedup);
-    return standalone_us - std::min(saved, std::max(0.0, standalone_us - overhead_us));
-  }
-  const double mem_us = ((hbm_bytes - hit) + hit / l2_read_speedup) / bytes_per_us;
-  return overhead_us + std::max(compute_us, mem_us);
+double PlannedOp::weight_stream_us() const {
+  return stream_GBps > 0 ? std::min(weight_bytes, hbm_bytes) / (stream_GBps * 1e3) : 0.0;
+}
+
+double PlannedOp::saving_fraction(double l2_bytes, const HardwareProfile& hw) const {
+  if (weight_bytes <= 0) return 0;
+  const double f = std::clamp(l2_bytes * touched_fraction / weight_bytes, 0.0, 1.0);
+  return hw.l2_saving_fraction(f);
+}
+
+double PlannedOp::duration_with_l2(double l2_bytes, const HardwareProfile& hw) const {
+  const double saved = weight_stream_us() * (1.0 - 1.0 / l2_read_speedup) * saving_fraction(l2_bytes, hw);
+  if (saved == 0) return standalone_us;
+  const double mem = std::max(0.0, memory_us() - saved);
+  return overhead_us + std::max(compute_us, mem);
 }
 
 namespace {
@@ -170,19 +173,26 @@ class Planner {
     op.core = default_core(t);
     op.overhead_us = hw.op_overhead_us;
     op.cost_source = "roofline";
-    const double bytes_per_us = hw.hbm_GBps * 1e3;
+    op.stream_GBps = hw.hbm_GBps;
     auto nonneg = [&](double v, const char* what) {
       if (v < 0) throw InputError(fmt::format("{}: {} evaluates to {} (negative)", t.where, what, v));
       return v;
+    };
+    // Activation bytes of a vector-like op: the HBM share streams at the peak, the rest (written
+    // just before, still in L2) is read at the L2 rate.
+    auto activations = [&](double bytes) {
+      op.hbm_bytes += bytes * hw.vector_hbm_fraction;
+      op.l2_read_us += bytes * (1.0 - hw.vector_hbm_fraction) / (hw.l2_GBps * 1e3);
     };
     switch (t.kind) {
       case OpKind::kVector: {
         const double rate = (t.dtype == "fp32" ? hw.vector_TFLOPS_fp32 : hw.vector_TFLOPS_fp16) * 1e6 * hw.vector_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
-        op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
+        activations(nonneg(eval(*t.bytes), "bytes"));
         break;
       }
       case OpKind::kCube: {
+        // Attention: its bytes are the KV cache, from HBM.
         const double rate = (t.dtype == "int8" ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
         op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
@@ -196,7 +206,7 @@ class Planner {
         if (t.type == t.name) op.type = dynamic ? "DynamicQuant" : "AscendQuantV2";
         const double rate = hw.vector_TFLOPS_fp16 * 1e6 * hw.vector_efficiency;
         op.compute_us = elements * (dynamic ? 4.0 : 2.0) / rate;  // dynamic adds a per-token max reduction
-        op.hbm_bytes = elements * 3.0;                             // read bf16, write int8
+        activations(elements * 3.0);                               // read bf16, write int8
         break;
       }
       case OpKind::kMatmul:
@@ -213,6 +223,11 @@ class Planner {
           op.touched_fraction = 1.0 - std::pow(1.0 - 1.0 / plan_.variables.at("E"), picks);
         }
         op.weight_bytes = l->weight_bytes() * op.touched_fraction;
+        // The weight streams at what the engine achieves alone; its activations are small and
+        // stream with it (decode rows: kilobytes against megabytes of weight).
+        op.stream_GBps = hw.hbm_GBps * t.stream_efficiency.value_or(grouped ? hw.grouped_stream_efficiency()
+                                                                             : hw.matmul_stream_efficiency);
+        op.l2_read_speedup = grouped ? hw.grouped_l2_read_speedup() : hw.l2_read_speedup;
         const double act_in = l->int8_activation() ? 1.0 : 2.0;
         op.hbm_bytes = op.weight_bytes + rows * l->in_features * act_in + rows * l->out_features * 2.0;
         if (t.type == t.name) {
@@ -231,38 +246,59 @@ class Planner {
         break;
       }
       case OpKind::kMeasured: {
-        op.measured = true;
         op.cost_source = "template";
-        op.overhead_us = 0;
-        op.compute_us = t.duration_us;
         op.hbm_bytes = nonneg(eval(*t.hbm_bytes), "hbm_bytes");
         if (!t.linear.empty()) {
           const Linear* l = linear(t.linear, t.where);
           op.linear = linear_index_.at(t.linear);
           op.weight_bytes = l->weight_bytes();
+          op.hbm_bytes = std::max(op.hbm_bytes, op.weight_bytes);
+          op.l2_read_speedup = hw.l2_read_speedup;
+          op.stream_GBps = hw.hbm_GBps * t.stream_efficiency.value_or(hw.matmul_stream_efficiency);
         }
-        op.standalone_us = t.duration_us;
+        set_measured(op, nonneg(eval(*t.duration_us), "duration_us"), t.timed_alone, !t.linear.empty());
         break;
       }
     }
-    if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.hbm_bytes / bytes_per_us);
+    if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.memory_us());
     if (op_times_) {
       // Most specific first: this op by name, the op type on this linear, the op type alone
       // (matmuls only by linear: one type covers linears of very different sizes).
       const double tokens = plan_.tokens.padded_tokens;
       std::optional<double> measured = op_times_->lookup(op.name, tokens);
+      const bool alone = measured && op_times_->timed_alone(op.name);
       if (!measured && !t.linear.empty()) measured = op_times_->lookup_model(op.type + "@" + t.linear, tokens);
       if (!measured && t.kind != OpKind::kMatmul && t.kind != OpKind::kGroupedMatmul) measured = op_times_->lookup_model(op.type, tokens);
       if (measured) {
-        op.measured = true;
         op.cost_source = "op table";
-        op.standalone_us = *measured;
-        op.overhead_us = std::min(op.overhead_us, *measured);
-        // A measured op demands its bytes over its measured time.
-        op.compute_us = *measured;
+        set_measured(op, *measured, alone, op.linear >= 0 && op.weight_bytes > 0);
       }
     }
     return op;
+  }
+
+  // A measured duration: its in-sequence cost (an alone timing less the start and tail a sequence
+  // hides), split into a fixed part without HBM traffic and a memory part. A weight streams at
+  // the engine's rate (the rest of the time is fixed); other bytes spread over the op's work.
+  void set_measured(PlannedOp& op, double duration_us, bool timed_alone, bool streams_weight) const {
+    const HardwareProfile& hw = plan_.hardware;
+    const double cost = timed_alone ? std::max(0.0, duration_us - hw.alone_fixed_us) : duration_us;
+    op.measured = true;
+    op.standalone_us = cost;
+    op.compute_us = 0;
+    op.l2_read_us = 0;
+    const double fixed = std::min(hw.op_overhead_us, cost);
+    const double work = cost - fixed;
+    if (streams_weight) {
+      const double mem = std::min(work, op.hbm_bytes / (op.stream_GBps * 1e3));
+      op.overhead_us = cost - mem;
+      // The memory part runs at the demand that moves hbm_bytes in it.
+      op.stream_GBps = mem > 0 ? op.hbm_bytes / mem / 1e3 : op.stream_GBps;
+    } else {
+      op.overhead_us = fixed;
+      op.stream_GBps = work > 0 && op.hbm_bytes > 0 ? op.hbm_bytes / work / 1e3 : 0;
+      if (op.stream_GBps == 0) op.overhead_us = cost;  // no bytes: all of it is fixed time
+    }
   }
 
   // `last_layer`: this type is the last decoder layer, whose own weight a "last_layer" site fetches.

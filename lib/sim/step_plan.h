@@ -23,24 +23,31 @@ struct PlannedOp {
   std::string type;
   std::string core;        // Accelerator Core column: AI_CORE, AI_VECTOR_CORE, HCCL ...
   OpKind kind = OpKind::kVector;
-  double overhead_us = 0;  // fixed part, unaffected by bandwidth
-  double compute_us = 0;   // cube/vector/communication time at full rate
-  double hbm_bytes = 0;    // HBM bytes moved with nothing in L2 (weights included)
+  double overhead_us = 0;  // fixed part of its in-sequence cost: no HBM traffic
+  double compute_us = 0;   // cube/vector/communication time at full rate (the floor of its memory time)
+  double hbm_bytes = 0;    // HBM bytes moved with nothing prefetched (weights included)
+  double stream_GBps = 0;  // the rate those bytes move at alone (a matmul: its streaming efficiency x the peak)
+  double l2_read_us = 0;   // activations read from L2, alone
+  double l2_read_speedup = 1;   // the whole weight read from L2 against streamed from HBM
   double weight_bytes = 0; // weight bytes this op reads (touched experts only)
   double touched_fraction = 1;  // grouped matmul: expected fraction of local experts used
   int linear = -1;         // index into StepPlan::linears, for L2 hits
   bool measured = false;   // duration taken from the user (template or op table), not a roofline
-  double standalone_us = 0;     // alone on the chip, nothing in L2
+  double standalone_us = 0;     // its cost in a sequence, alone on the chip, nothing in L2
   std::string cost_source;      // "roofline", "template", "op table"
   // Graph-mode norm-quant fusion (AddRMSNormQuantFusionPass): this quantize merges into the
   // AddRmsNorm before it unless a prefetch consumes the norm output (a site forks before it),
   // since torch's pattern matcher refuses an intermediate with a user outside the pattern.
   bool fuses_into_norm = false;
 
-  // Duration alone on the chip when `l2_bytes` of its weight already sit in L2.
-  double duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const;
   // Memory time alone with nothing in L2 (the part bandwidth and L2 act on).
-  double memory_us(double hbm_GBps) const;
+  double memory_us() const;
+  // The part of it that streams the weight.
+  double weight_stream_us() const;
+  // Fraction of the whole-weight saving when the first `l2_bytes` of the tensor sit in L2.
+  double saving_fraction(double l2_bytes, const HardwareProfile& hw) const;
+  // Cost alone when the first `l2_bytes` of its weight tensor already sit in L2.
+  double duration_with_l2(double l2_bytes, const HardwareProfile& hw) const;
 };
 
 struct PlannedSite {

@@ -327,7 +327,11 @@ std::vector<BadInput> catalogue() {
     c.file(k, "value_string", edit(hw, hbm, "\"hbm_GBps\": {\"value\": \"1000\""),
            "hw.json: $.parameters.hbm_GBps.value: expected a number, got the string \"1000\"");
     c.file(k, "family_number", edit(hw, "\"family\": \"A3\"", "\"family\": 3"), "hw.json: $.family: expected a string, got a number");
-    c.file(k, "unknown_family", edit(hw, "\"family\": \"A3\"", "\"family\": \"A5\""), "hw.json: $.family: expected \"A2\" or \"A3\"");
+    c.file(k, "empty_family", edit(hw, "\"family\": \"A3\"", "\"family\": \"\""), "hw.json: $.family: empty; \"A2\", \"A3\", or a name for analog hardware");
+    c.file(k, "range_on_a_measured_value", edit(hw, hbm, "\"hbm_GBps\": {\"range\": [1, 2], \"range_reason\": \"r\", \"value\": 1000"),
+           "hw.json: $.parameters.hbm_GBps.range: a range belongs to an estimate");
+    c.file(k, "extends_unknown", edit(hw, "\"family\": \"A3\"", "\"family\": \"A3\", \"extends\": \"910Z\""),
+           "hw.json: $.extends: \"910Z\" is neither a bundled profile");
     c.file(k, "parameters_array", R"({"schema": "prefetch-tuner/hardware/1", "name": "x", "family": "A3", "parameters": []})",
            "hw.json: $.parameters: expected an object, got an array");
     c.file(k, "missing_parameter", edit(hw, "\"join_us\": {\"value\": 0, \"source\": \"test\"},", ""),

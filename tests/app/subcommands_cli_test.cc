@@ -246,13 +246,13 @@ TEST_F(SubcommandCli, CalibrateWritesAFileThatSimulateAccepts) {
   const json cal = json::parse(test::read_file(path("cal.json")));
   EXPECT_EQ(cal.at("schema"), "prefetch-tuner/calibration/1");
   EXPECT_EQ(cal.at("sources").size(), 3u);
-  const double hbm = cal.at("hardware").at("hbm_GBps").at("value").get<double>();
-  // The samples carry a 3 % jitter of the 1600 GB/s they were made with.
-  EXPECT_NEAR(hbm, 1600, 48);
+  const double eff = cal.at("hardware").at("matmul_stream_efficiency").at("value").get<double>();
+  // The samples stream at 0.8 x 1600 GB/s with a 3 % jitter of the rates.
+  EXPECT_NEAR(eff, 0.8, 0.024);
 
   const test::CliResult sim = run_cli("simulate --model Qwen3-8B --calibration " + q("cal.json"));
   ASSERT_EQ(sim.exit_code, 0) << sim.err;
-  EXPECT_PRED2(contains, sim.out, fmt::format("HBM {:.0f} GB/s", hbm));
+  EXPECT_PRED2(contains, sim.out, fmt::format("HBM 1600 GB/s (a matmul streams {:.0f})", 1600 * eff));
 }
 
 TEST_F(SubcommandCli, SimulateWithABrokenCalibrationFails) {

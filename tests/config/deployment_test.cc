@@ -62,7 +62,7 @@ TEST(CaptureSizes, MaxNumSeqs72) {
 }
 
 TEST(CaptureSizes, Tp4WithFlashcomm1KeepsMultiplesOf4) {
-  // v0.23.0:vllm_ascend/platform.py:555 update_sizes_for_sequence_parallelism.
+  // v0.23.0:vllm_ascend/platform.py:556 update_sizes_for_sequence_parallelism.
   EXPECT_EQ(caps(72, 0, 4, true), (std::vector<int>{4, 8, 16, 24, 32, 40, 48, 56, 64, 72}));
   // TP8: 8, 16, ... 72 (4 is not a multiple of 8).
   EXPECT_EQ(caps(72, 0, 8, true), (std::vector<int>{8, 16, 24, 32, 40, 48, 56, 64, 72}));
@@ -77,7 +77,7 @@ TEST(CaptureSizes, FromV018TheMaximumIsSeqsTimesOnePlusSpeculativeTokens) {
 }
 
 TEST(CaptureSizes, BeforeV018TheMaximumIsTwiceTheSeqs) {
-  // v0.17.0rc1:vllm_ascend/platform.py:251 calls vLLM's _set_cudagraph_sizes: min(max_num_seqs * 2, 512).
+  // v0.17.0rc1:vllm_ascend/platform.py:252 calls vLLM's _set_cudagraph_sizes: min(max_num_seqs * 2, 512).
   EXPECT_EQ(caps(72, 0, 1, false, "v0.17.0rc1").back(), 144);
   EXPECT_EQ(caps(72, 3, 1, false, "v0.13.0rc1").back(), 144);  // speculative tokens do not enter
   EXPECT_EQ(caps(300, 0, 1, false, "v0.15.0rc1").back(), 512);

@@ -73,7 +73,7 @@ TEST(RatioKeys, NamesRoundTripAndDefaults) {
   EXPECT_EQ(module_keys(RatioKey::kMoeGateUp), (std::vector<RatioKey>{RatioKey::kMoeGateUp}));
 }
 
-// v0.23.0:vllm_ascend/ascend_config.py:709 the class default dict; v0.13.0:vllm_ascend/ascend_config.py:236 has no "mlp".
+// v0.23.0:vllm_ascend/ascend_config.py:709 the class default dict; v0.13.0:vllm_ascend/ascend_config.py:280 has no "mlp".
 TEST(Rule, EnabledAloneGivesTheReleasesDefaultModules) {
   expect_default_ratios(WeightPrefetchConfig::defaults_enabled(v023().semantics));
   const PrefetchConfigParse p = strict(R"({"weight_prefetch_config": {"enabled": true}})");
@@ -152,7 +152,7 @@ TEST(Rule, ANullPrefetchRatioFailsAtStartUpInBothModes) {
   EXPECT_PRED2(contains, error_of([] { lenient(R"({"prefetch_ratio": [1]})"); }), "$.prefetch_ratio: expected an object of modules");
 }
 
-// v0.13.0:vllm_ascend/ops/weight_prefetch.py:24 iterates prefetch_ratio.items() of what .get("attn", {})
+// v0.13.0:vllm_ascend/ops/weight_prefetch.py:26 iterates prefetch_ratio.items() of what .get("attn", {})
 // returned: None fails. v0.15.0rc1:vllm_ascend/ops/weight_prefetch.py:55 adds `or {defaults}`.
 TEST(Rule, ANullModuleFailsBeforeV015AndFallsBackToDefaultsFrom) {
   const std::string text = R"({"enabled": true, "prefetch_ratio": {"attn": null}})";
@@ -403,7 +403,7 @@ WeightPrefetchConfig with_env(const std::vector<std::string>& env, const Release
   return c;
 }
 
-// v0.13.0:vllm_ascend/envs.py:101 bool(int(...)); v0.13.0:vllm_ascend/ops/register_custom_ops.py:132 passes
+// v0.13.0:vllm_ascend/envs.py:104 bool(int(...)); v0.13.0:vllm_ascend/ops/register_custom_ops.py:136 passes
 // the size straight to torch_npu.npu_prefetch: no 18 MiB cap on this path.
 TEST(Rule, BeforeV015TheMlpPathRunsOnlyFromTheLegacyVariablesUncapped) {
   const WeightPrefetchConfig c = with_env({"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=40000000"}, v013());

@@ -68,7 +68,7 @@ TEST(LayerTemplate, MiniParses) {
   EXPECT_EQ(ops[1].name, "window");
   EXPECT_EQ(ops[1].kind, OpKind::kMeasured);
   EXPECT_EQ(ops[1].type, "window");  // type defaults to the name
-  EXPECT_EQ(ops[1].duration_us, 40);
+  EXPECT_EQ(ops[1].duration_us->evaluate([](std::string_view, double&) { return false; }), 40);
   EXPECT_EQ(ops[1].where, "mini.json: $.layer_types.blk.ops[1]");
   EXPECT_EQ(ops[2].linear, "down_proj");
   ASSERT_EQ(t.step_ops.size(), 1u);

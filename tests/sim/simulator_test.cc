@@ -847,29 +847,49 @@ TEST(SimulatorRace, AnOpBehindThePrefetchFrontReadsEverythingFromL2) {
 }
 
 TEST(SimulatorRace, AnOpThatCatchesTheFrontGainsNothingMoreAndSharesHbmAfterwards) {
-  // CMO at 1e5 B/us: 1e6 B landed when down starts at t = 20. down reads L2 at v = 1 / tau_l and
-  // catches the front (moving at 1e5) after dt = 1e6 / (v - 1e5), at byte p = v dt; the rest it
-  // reads from HBM at 1 / tau_h (419430 B/us; with the CMO's 1e5 below the 1e6 capacity, nobody is
-  // slowed). The CMO goes on to move every byte: it ends at 10 + W / 1e5, and the wait after down
-  // stalls until then.
+  // CMO at 1e5 B/us from t = 10. down (measured 30 us) starts at t = 20 with its fixed part,
+  // 30 - W / 1e6 us without HBM traffic, while the CMO lands L0 = (10 + fixed) x 1e5 B. Then it
+  // streams its weight: L2 at v = 1 / tau_l, catching the front (moving at 1e5) after
+  // dt = L0 / (v - 1e5), at byte p = v dt; the rest from HBM, where the op alone would take the
+  // whole 1e6 B/us: with the CMO's 1e5 beside it the op gets 9e5 (0.9 of its speed). The CMO moves
+  // every byte: it ends at 10 + W / 1e5, and the wait after down stalls until then.
   Closed c;
   c.tmpl = race_template(10);
   c.hw.cmo_GBps = 100;
   StepResult r = c.run();
   const double W = kDownBytes;
-  const double tau_h = 30 / W, tau_l = tau_h - 0.5 / kHbmRate, v = 1 / tau_l;
-  const double dt = 1e6 / (v - 1e5), p = v * dt;
-  const double down_us = p * tau_l + (W - p) * tau_h;
+  const double fixed = 30 - W / kHbmRate;
+  const double tau_h = 1 / kHbmRate, tau_l = tau_h - 0.5 / kHbmRate, v = 1 / tau_l;
+  const double landed = (10 + fixed) * 1e5;
+  const double dt = landed / (v - 1e5), p = v * dt;
+  const double down_us = fixed + p * tau_l + (W - p) * tau_h / 0.9;
   EXPECT_NEAR(c.op(r, "down", 0).duration_us, down_us, 1e-6);
   EXPECT_NEAR(c.op(r, "down", 0).l2_read_bytes, p, 1);
   const SiteSummary& s = site(r, "mlp.down");
   EXPECT_TRUE(s.race);
   EXPECT_NEAR(s.hit_bytes, p, 1);
-  EXPECT_NEAR(s.matmul_saved_us, 30 - down_us, 1e-6);
   EXPECT_NEAR(s.matmul_saved_us, p * 0.5 / kHbmRate, 1e-6);
+  EXPECT_NEAR(s.vector_slowdown_us, (W - p) * tau_h * (1 / 0.9 - 1), 1e-6);  // what the CMO cost the op
   const double cmo_end = 10 + W / 1e5;
   EXPECT_NEAR(s.stall_us, cmo_end - (20 + down_us), 1e-6);
   EXPECT_NEAR(r.step_time_us, cmo_end + 5 + 5, 1e-6);
+}
+
+TEST(SimulatorRace, APrefetchLargerThanItsL2KeepsOnlyItsLastBytes) {
+  // L2 of 4e6 B: the CMO moves all W = 12582912 B (every byte costs its time) but L2 keeps only
+  // [W - 4e6, W). Landed long before down, that suffix is what down reads from L2: it saves
+  // 4e6 x 0.5 / 1e6 = 2 us, not the 6.29 us of the whole weight.
+  Closed c;
+  c.tmpl = race_template(60);
+  c.tmpl["sites"][0]["join_after"] = "window";
+  c.hw.l2_size_bytes = 4e6;
+  StepResult r = c.run();
+  const SiteSummary& s = site(r, "mlp.down");
+  EXPECT_EQ(s.issued_bytes, kDownBytes);
+  EXPECT_NEAR(s.prefetch_us, kDownBytes / kCmoRate, kTol);
+  EXPECT_NEAR(s.hit_bytes, 4e6, 1);
+  EXPECT_NEAR(s.matmul_saved_us, 2, 1e-6);
+  EXPECT_EQ(s.limit, IssueLimit::kL2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1023,7 +1043,9 @@ TEST(SimulatorAccounting, APrefetchAtAFusableQuantizeKeepsItUnfused) {
   EXPECT_NEAR(site(r, "attn.qkv").unfused_quant_us, qkv_quant_us, 1e-9);
   // gate_up_quant has no prefetch reading its norm: fused, no event of its own.
   for (const auto& e : r.timeline) {
-    if (e.kind == EventKind::kOp && e.layer_type == 0) EXPECT_NE(ops[static_cast<size_t>(e.op)].name, "gate_up_quant");
+    if (e.kind == EventKind::kOp && e.layer_type == 0) {
+      EXPECT_NE(ops[static_cast<size_t>(e.op)].name, "gate_up_quant");
+    }
   }
 }
 
