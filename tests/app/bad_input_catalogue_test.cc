@@ -418,6 +418,12 @@ std::vector<BadInput> catalogue() {
            op0 + ".flops: expression \"1e999*T\" is not finite");
     c.file(k, "expression_overflows", edit(t, "\"flops\": \"T*H*4\"", "\"flops\": \"1e300*1e300\""),
            op0 + ".flops: expression \"1e300*1e300\" is not finite");
+    c.file(k, "flops_1e300", edit(t, "\"flops\": \"T*H*4\"", "\"flops\": \"1e300\""),
+           op0 + ": flops makes the op take");
+    c.file(k, "flops_number_1e300", edit(t, "\"flops\": \"T*H*4\"", "\"flops\": 1e300"), op0 + ": flops makes the op take");
+    c.file(k, "bytes_1e30", edit(t, "\"bytes\": \"T*H*4\"", "\"bytes\": \"1e30\""), op0 + ": bytes makes the op take");
+    c.file(k, "when_nan", edit(t, "\"kind\": \"vector\"", "\"kind\": \"vector\", \"when\": \"(1e400-1e400) > 0\""),
+           op0 + ".when: expression \"(1e400-1e400) > 0\" is not finite");
     c.file(k, "division_by_zero", edit(t, "\"flops\": \"T*H*4\"", "\"flops\": \"T/(TP-TP)\""), op0 + ".flops: in expression \"T/(TP-TP)\": division by zero");
     c.file(k, "expression_syntax", edit(t, "\"flops\": \"T*H*4\"", "\"flops\": \"T**H\""),
            op0 + ".flops: in expression \"T**H\" at character 3");
