@@ -22,6 +22,15 @@ const std::vector<Subcommand>& subcommands() {
 
 }  // namespace pt::app
 
+namespace {
+
+// One line on stderr, never the whole of a huge input that a message quotes.
+void print_error(const char* kind, const char* what) {
+  std::cerr << "prefetch-tuner: " << kind << ": " << pt::excerpt(what, pt::kMaxErrorMessageBytes) << "\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"prefetch-tuner: simulate and tune vllm-ascend weight prefetch (CMO into L2) on Ascend 910B / A3"};
   app.require_subcommand(0, 1);
@@ -39,7 +48,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, like every other refusal; --help still prints the usage.
-    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << " (see --help)\n";
+    print_error("error", (std::string(e.what()) + " (see --help)").c_str());
     return 2;
   }
   try {
@@ -51,11 +60,11 @@ int main(int argc, char** argv) {
       if (std::string(sub->get_name()) == "simulate") return act();
     }
   } catch (const pt::InputError& e) {
-    // Messages quote the user's input (keys, fields, names): printable() keeps them one line.
-    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << "\n";
+    // Messages quote the user's input (keys, fields, names): excerpt() keeps them one short line.
+    print_error("error", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "prefetch-tuner: internal error: " << pt::printable(e.what()) << "\n";
+    print_error("internal error", e.what());
     return 3;
   }
   return 0;

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: paths into the source tree, golden-file comparison, running the CLI.
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -43,8 +44,17 @@ struct CliResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller).
-CliResult run_cli(const std::string& args);
+// Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller), killed after
+// `timeout_s` seconds (exit code 124: it hung).
+CliResult run_cli(const std::string& args, int timeout_s = 300);
+
+// The same as the unprivileged user "nobody" (the command runs with its uid and gid), so that a
+// file of mode 000 is unreadable even when the suite runs as root. Needs root; `skip_reason` is
+// set (and nothing is run) when the user cannot be switched.
+CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason);
+
+// waitpid() of a child, retried on EINTR; returns its status.
+int wait_for(int pid);
 
 // `s` quoted for /bin/sh: 'it'\''s' for it's.
 std::string shell_quote(const std::string& s);
