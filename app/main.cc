@@ -1,10 +1,12 @@
 // prefetch-tuner: simulate and tune vllm-ascend weight prefetch into L2 on Ascend NPUs.
+#include <cstdio>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "subcommand.h"
 #include "util/error.h"
+#include "util/file_io.h"
 #include "util/printable.h"
 
 namespace pt::app {
@@ -29,9 +31,23 @@ void print_error(const char* kind, const char* what) {
   std::cerr << "prefetch-tuner: " << kind << ": " << pt::excerpt(what, pt::kMaxErrorMessageBytes) << "\n";
 }
 
-}  // namespace
+// The report may still sit in stdout's buffer: a full disk or a closed pipe shows only now. A
+// run that failed already has said why, once.
+int finish(int code) {
+  if (code != 0) {
+    std::fclose(stdout);
+    return code;
+  }
+  try {
+    pt::close_stdout();
+  } catch (const pt::InputError& e) {
+    print_error("error", e.what());
+    return code == 0 ? 2 : code;
+  }
+  return code;
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"prefetch-tuner: simulate and tune vllm-ascend weight prefetch (CMO into L2) on Ascend 910B / A3"};
   app.require_subcommand(0, 1);
   std::function<int()> action;
@@ -68,4 +84,12 @@ int main(int argc, char** argv) {
     return 3;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pt::guard_standard_streams();
+  pt::install_output_cleanup();
+  return finish(run(argc, argv));
 }

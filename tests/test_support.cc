@@ -109,6 +109,10 @@ CliResult run_shell(const std::string& script, const std::function<bool()>& beco
 
 }  // namespace
 
+CliResult run_script(const std::string& script) {
+  return run_shell(script, [] { return true; });
+}
+
 CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason) {
   const struct passwd* nobody = ::getpwnam("nobody");
   if (::geteuid() != 0 || !nobody) {
@@ -122,6 +126,41 @@ CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason) {
   });
   if (r.exit_code == 125) skip_reason = "could not switch to the user nobody (setgid/setuid refused)";
   return r;
+}
+
+CliResult run_in_mount_namespace(const std::string& script, std::string& skip_reason) {
+  static const std::string why = [] {
+    if (::geteuid() != 0) return std::string("not root: cannot mount a tmpfs in a private mount namespace");
+    const int status = std::system("unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t tmpfs -o size=64k "
+                                   "tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\"' >/dev/null 2>&1");
+    if (status != 0) return std::string("unshare -m / mount -t tmpfs is not permitted here (a container without CAP_SYS_ADMIN?)");
+    return std::string();
+  }();
+  if (!why.empty()) {
+    skip_reason = why;
+    return {};
+  }
+  return run_shell("exec unshare -m --propagation private sh -c " + shell_quote(script), [] { return true; });
+}
+
+int spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> argv_storage{PT_CLI_PATH};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
 }
 
 int wait_for(int pid) {

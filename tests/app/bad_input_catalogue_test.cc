@@ -640,6 +640,12 @@ std::vector<BadInput> catalogue() {
            "missing/config.json: output directory");
   c.output("analyze_cmo_csv_in_missing_directory", "analyze {SAMPLE} -o {OUT} --cmo-csv {NODIR}/cmo.csv",
            "missing/cmo.csv: output directory");
+  // One file for two outputs: refused before either is written (once the first replaced it).
+  c.output("same_path_for_two_outputs", "simulate -o {OUT} --timeline-csv {OUT}", "report.txt: named for two outputs");
+  c.output("same_file_by_two_names", "simulate -o {OUT} --timeline-csv {DIR}/./report.txt",
+           "report.txt: the same file for two outputs");
+  c.output("tune_same_file_for_config_and_plot", "tune-ratio --num-tokens 8 -o {OUT2} --out {OUT} --plot {OUT}",
+           "report.txt: named for two outputs");
   return c.cases_;
 }
 
