@@ -42,6 +42,118 @@ constexpr double kTieUs = 1e-9;
 
 // Grid values are rounded to 1e-6 so they read back from the emitted JSON bit-identical.
 double grid_value(size_t i, double step) { return std::round(static_cast<double>(i) * step * 1e6) / 1e6; }
+constexpr double kMinStep = 1e-6;
+
+// 0, step, 2 step, ... up to the first value at or above `max_useful`.
+std::vector<double> ratio_grid(double max_useful, double step) {
+  std::vector<double> grid;
+  const size_t last = static_cast<size_t>(std::ceil(max_useful / step - 1e-9));
+  for (size_t i = 0; i <= last; ++i) grid.push_back(std::min(1.0, grid_value(i, step)));
+  if (grid.back() < max_useful) grid.push_back(std::min(1.0, grid_value(last + 1, step)));
+  return grid;
+}
+
+// ---- the size of a search, before it runs ---------------------------------------------------
+
+// Speeds on the development machine (Release, bench/tune_bench BM_SearchCost_*, medians): one
+// segment simulation behind a table entry, one table lookup while a configuration is evaluated,
+// and one whole step with summaries (the overlap objective).
+constexpr double kSegmentSimulationUs = 0.6;
+constexpr double kSegmentLookupUs = 0.0026;
+constexpr double kStepSimulationUs = 25;
+
+// Counts what SegmentedObjective and tune_ratios will do, from the same segment boundaries (no
+// site spans one), without simulating anything. ratio_search_test checks it against the counts
+// of real searches.
+SearchEstimate estimate_search(const std::vector<const StepPlan*>& plans, const std::vector<TunedKey>& tuned,
+                               const TuneOptions& options) {
+  std::map<RatioKey, int> slot_of;
+  for (size_t i = 0; i < tuned.size(); ++i) slot_of[tuned[i].key] = static_cast<int>(i);
+  auto grid_size = [&](int slot) { return static_cast<double>(tuned[static_cast<size_t>(slot)].grid.size()); };
+  SearchEstimate e;
+  std::vector<std::set<int>> segments;       // the slots of each segment that has any
+  std::vector<double> segments_of(plans.size(), 0);
+  for (size_t p = 0; p < plans.size(); ++p) {
+    for (const PlannedLayerType& type : plans[p]->layer_types) {
+      const size_t n = type.ops.size();
+      std::vector<char> spanned(n + 1, 0);
+      for (const auto& site : type.sites) {
+        if (!site.gated_on) continue;
+        for (int i = site.fork_op + 1; i <= site.target_op; ++i) spanned[static_cast<size_t>(i)] = 1;
+      }
+      size_t begin = 0;
+      for (size_t i = 1; i <= n; ++i) {
+        if (i < n && spanned[i]) continue;
+        std::set<int> slots;
+        for (const auto& site : type.sites) {
+          if (!site.gated_on || site.fork_op < static_cast<int>(begin) || site.fork_op >= static_cast<int>(i)) continue;
+          if (site.ratio_key && slot_of.count(*site.ratio_key)) slots.insert(slot_of[*site.ratio_key]);
+        }
+        double size = 1;
+        for (int s : slots) size *= grid_size(s);
+        e.segment_simulations += size;
+        if (!slots.empty()) {
+          segments.push_back(slots);
+          segments_of[p] += 1;
+        }
+        begin = i;
+      }
+    }
+  }
+  // Keys that share a segment are searched together (SegmentedObjective::components).
+  std::vector<int> group(tuned.size());
+  std::iota(group.begin(), group.end(), 0);
+  for (const auto& slots : segments) {
+    const int to = group[static_cast<size_t>(*slots.begin())];
+    for (int s : slots) {
+      const int from = group[static_cast<size_t>(s)];
+      for (int& g : group) {
+        if (g == from) g = to;
+      }
+    }
+  }
+  double grid = 1, decomposed = 0, curves = 0;
+  for (size_t k = 0; k < tuned.size(); ++k) {
+    grid *= grid_size(static_cast<int>(k));
+    curves += grid_size(static_cast<int>(k));
+    if (group[k] != static_cast<int>(k)) continue;
+    double size = 1;
+    for (size_t j = 0; j < tuned.size(); ++j) {
+      if (group[j] == static_cast<int>(k)) size *= grid_size(static_cast<int>(j));
+    }
+    decomposed += size;
+  }
+  if (tuned.empty()) grid = 0;
+  const double all_segments = static_cast<double>(segments.size());
+  double lookups = (curves + (tuned.size() == 2 ? grid : 0)) * all_segments;  // near-optimal curves, heat map
+  double steps = 0;
+  if (options.objective == TuneObjective::kLatency) {
+    e.configurations = options.method == SearchMethod::kGrid ? grid : decomposed;
+    lookups += e.configurations * all_segments;                                  // the workload
+    for (double own : segments_of) lookups += e.configurations * own;            // each token count alone
+  } else {
+    e.configurations = 2 * curves;
+    steps = 4 * curves * static_cast<double>(plans.size());  // two passes, for the workload and each token count
+  }
+  e.segment_lookups = lookups;
+  e.table_bytes = e.segment_simulations * sizeof(double);
+  e.seconds = (e.segment_simulations * kSegmentSimulationUs + lookups * kSegmentLookupUs + steps * kStepSimulationUs) / 1e6;
+  return e;
+}
+
+std::string duration_text(double seconds) {
+  if (seconds < 90) return fmt::format("{:.0f} s", std::max(1.0, seconds));
+  if (seconds < 5400) return fmt::format("{:.0f} min", seconds / 60);
+  if (seconds < 48 * 3600) return fmt::format("{:.0f} h", seconds / 3600);
+  return fmt::format("{:.0f} days", seconds / 86400);
+}
+
+std::string bytes_text(double bytes) {
+  if (bytes < double(1 << 30)) return fmt::format("{:.0f} MiB", bytes / (1 << 20));
+  return fmt::format("{:.3g} GiB", bytes / (1 << 30));
+}
+
+bool fits(const SearchEstimate& e) { return e.seconds <= kMaxSearchSeconds && e.table_bytes <= kMaxSearchTableBytes; }
 
 struct Segment {
   size_t plan = 0;
@@ -54,7 +166,8 @@ struct Segment {
 class SegmentedObjective {
  public:
   SegmentedObjective(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
-                     CapReading cap_reading, const std::vector<TunedKey>& tuned)
+                     CapReading cap_reading, const std::vector<TunedKey>& tuned,
+                     const std::function<void(size_t simulations)>& progress = {})
       : plans_(plans), tuned_(tuned), plan_constant_(plans.size(), 0.0), plan_weight_(weights) {
     const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
     for (auto& w : plan_weight_) w /= total;
@@ -110,7 +223,7 @@ class SegmentedObjective {
               config[key.key] = key.grid[idx[k]];
             }
             seg.table[c] = simulate_segment_time(plan, config, cap_reading, static_cast<int>(t), begin, i);
-            ++simulations_;
+            if (++simulations_ % (1 << 16) == 0 && progress) progress(simulations_);
           }
           for (int s : seg.slots) config[tuned[static_cast<size_t>(s)].key] = 0;
           if (seg.slots.empty()) {
@@ -265,8 +378,8 @@ std::vector<size_t> overlap_point(const std::vector<const StepPlan*>& plans, con
 TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
                        CapReading cap_reading, const TuneOptions& options) {
   if (plans.empty() || plans.size() != weights.size()) throw InputError("tune-ratio: empty workload");
-  if (!(options.step > 0) || options.step > 1) {
-    throw InputError(fmt::format("--step {}: expected a number in (0, 1], e.g. 0.01", options.step));
+  if (!(options.step >= kMinStep) || options.step > 1) {
+    throw InputError(fmt::format("--step {}: expected a number in [{:g}, 1], e.g. 0.01", options.step, kMinStep));
   }
   if (!(options.stall_tolerance_us >= 0)) throw InputError("--tolerance: expected a number of microseconds >= 0");
   if (!(options.near_optimal_pct >= 0)) throw InputError("--near-optimal-pct: expected a percentage >= 0");
@@ -301,17 +414,47 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
   for (const auto& [id, reason] : off_reasons) {
     if (!fires.count(id)) result.left_out.push_back({id.first, id.second, reason});
   }
-  for (const auto& [key, r] : useful) {
-    TunedKey t;
-    t.key = key;
-    t.max_useful_ratio = r;
-    const size_t last = static_cast<size_t>(std::ceil(r / options.step - 1e-9));
-    for (size_t i = 0; i <= last; ++i) t.grid.push_back(std::min(1.0, grid_value(i, options.step)));
-    if (t.grid.back() < r) t.grid.push_back(std::min(1.0, grid_value(last + 1, options.step)));
-    result.tuned.push_back(t);
+  auto tuned_at = [&](double step) {
+    std::vector<TunedKey> tuned;
+    for (const auto& [key, r] : useful) tuned.push_back({key, r, ratio_grid(r, step)});
+    return tuned;
+  };
+  result.tuned = tuned_at(options.step);
+
+  // Refused before it starts when it would take too long, with the step that fits; announced
+  // (and its progress shown) when it may take a while.
+  const SearchEstimate estimate = estimate_search(plans, result.tuned, options);
+  if (!fits(estimate)) {
+    double fitting = 1;
+    for (double decade = 1e-6; decade < 1; decade *= 10) {
+      bool found = false;
+      for (double m : {1.0, 2.0, 5.0}) {
+        const double candidate = decade * m;
+        if (candidate <= options.step || !fits(estimate_search(plans, tuned_at(candidate), options))) continue;
+        fitting = candidate;
+        found = true;
+        break;
+      }
+      if (found) break;
+    }
+    throw InputError(fmt::format(
+        "--step {:g}: this search would take about {} ({:.3g} configurations, {:.3g} segment simulations, {} of tables); "
+        "at most {} and {}: use --step {:g} or larger",
+        options.step, duration_text(estimate.seconds), estimate.configurations, estimate.segment_simulations,
+        bytes_text(estimate.table_bytes), duration_text(kMaxSearchSeconds), bytes_text(kMaxSearchTableBytes), fitting));
+  }
+  if (options.on_start) options.on_start(estimate);
+  const double table_share = estimate.seconds > 0 ? estimate.segment_simulations * kSegmentSimulationUs / 1e6 / estimate.seconds : 0;
+  std::function<void(size_t)> table_progress;
+  std::function<void(double)> search_progress;
+  if (options.progress) {
+    table_progress = [&](size_t done) {
+      options.progress(table_share * std::min(1.0, static_cast<double>(done) / estimate.segment_simulations));
+    };
+    search_progress = [&](double f) { options.progress(table_share + (1 - table_share) * f); };
   }
 
-  SegmentedObjective objective(plans, weights, cap_reading, result.tuned);
+  SegmentedObjective objective(plans, weights, cap_reading, result.tuned, table_progress);
   result.segment_simulations = objective.simulations();
   std::vector<size_t> point(result.tuned.size(), 0);
   size_t evaluated = 0;
@@ -321,16 +464,27 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
     if (options.method == SearchMethod::kGrid) {
       objective.exhaustive(all_slots, pt_, only_plan, evaluated, progress);
     } else {
-      for (const auto& group : objective.components()) objective.exhaustive(group, pt_, only_plan, evaluated, nullptr);
+      const size_t before = evaluated;
+      for (const auto& group : objective.components()) {
+        std::function<void(double)> group_progress;
+        if (progress) {
+          const double done = static_cast<double>(evaluated - before), total = std::max(1.0, estimate.configurations);
+          double size = 1;
+          for (int k : group) size *= static_cast<double>(result.tuned[static_cast<size_t>(k)].grid.size());
+          group_progress = [&progress, done, size, total](double f) { progress(std::min(1.0, (done + f * size) / total)); };
+        }
+        objective.exhaustive(group, pt_, only_plan, evaluated, group_progress);
+      }
     }
   };
   if (!result.tuned.empty()) {
     if (options.objective == TuneObjective::kLatency) {
-      search_latency(point, -1, options.progress);
+      search_latency(point, -1, search_progress);
     } else {
       point = overlap_point(plans, weights, cap_reading, result.tuned, options.stall_tolerance_us, evaluated);
     }
   }
+  if (search_progress) search_progress(1.0);
   result.grid_points = evaluated;
   result.best = config_from_point(result.tuned, point);
   result.step_time_us = workload_step_time(plans, weights, result.best, cap_reading);
