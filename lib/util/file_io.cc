@@ -273,11 +273,10 @@ void write_new_file(const fs::path& path, std::string_view content, mode_t mode,
   }
   try {
     if (owner) {
-      // The replacement keeps the replaced file's permissions (and owner, when we may set it).
+      // The replacement keeps the replaced file's owner (when we may set it) and permissions;
+      // failing to is not fatal: the content is what matters.
+      if (::geteuid() == 0) (void)!::fchown(fd, owner->st_uid, owner->st_gid);
       ::fchmod(fd, owner->st_mode & 07777);
-      if (::geteuid() == 0 && ::fchown(fd, owner->st_uid, owner->st_gid) != 0) {
-        // not fatal: the content is what matters
-      }
     }
     write_all(fd, content, what);
     if (::fsync(fd) != 0 && errno != EINVAL) {
@@ -330,6 +329,7 @@ Target resolve(const std::string& given, bool directory) {
   Target t;
   t.given = given;
   fs::path p = given;
+  if (directory && !p.has_filename() && p.has_parent_path()) p = p.parent_path();  // "run1/" is run1
   for (int hop = 0; hop <= 40; ++hop) {
     const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
     std::error_code ec;
@@ -341,8 +341,8 @@ Target resolve(const std::string& given, bool directory) {
     const fs::path name = p.filename();
     if (name.empty() || name == "." || name == "..") {
       if (!directory) throw InputError(fmt::format("{}: is a directory, expected a file path to write", given));
-      p = dir / name;
-      p = fs::canonical(p, ec);
+      p = fs::canonical(dir / name, ec);  // "." or "..": that directory, by its name in its parent
+      if (ec || !p.has_filename()) throw InputError(fmt::format("{}: directory is not empty; name a new or empty directory", given));
       continue;
     }
     const fs::path full = dir / name;

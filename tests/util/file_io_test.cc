@@ -150,6 +150,25 @@ TEST_F(FileIo, ASymlinkIsFollowedItsTargetReplacedAndTheLinkKept) {
   EXPECT_PRED2(contains, error_of([&] { write_file_atomically(dir_ + "/loop.txt", "x"); }), "too many levels of symbolic links");
 }
 
+TEST_F(FileIo, ADirectoryOutputFollowsASymlinkAndTakesATrailingSlash) {
+  const std::vector<std::pair<std::string, std::string>> files = {{"sub/a.txt", "a\n"}};
+  fs::create_directories(dir_ + "/empty");
+  fs::create_symlink("empty", dir_ + "/link");
+  OutputSet through_link;
+  through_link.add_directory(dir_ + "/link", files);
+  through_link.commit();
+  EXPECT_TRUE(fs::is_symlink(dir_ + "/link"));
+  EXPECT_EQ(test::read_file(dir_ + "/empty/sub/a.txt"), "a\n");
+  OutputSet slash;
+  slash.add_directory(dir_ + "/new/", files);
+  slash.commit();
+  EXPECT_EQ(test::read_file(dir_ + "/new/sub/a.txt"), "a\n");
+  EXPECT_EQ(entries(), 3u);  // empty, link, new: no staging directory left
+  OutputSet root;
+  root.add_directory("/", files);
+  EXPECT_PRED2(contains, error_of([&] { root.commit(); }), "/: directory is not empty");
+}
+
 TEST_F(FileIo, AReplacedFileKeepsItsPermissions) {
   test::write_file(dir_ + "/out.txt", "old\n");
   fs::permissions(dir_ + "/out.txt", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
