@@ -1,6 +1,5 @@
 // `export-profile`: the simulated run written as a profiler output directory (torch_npu or msprof
 // layout, exact formats, CMO tasks on the prefetch stream), for analyze, calibrate and other tools.
-#include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -8,6 +7,7 @@
 #include "export/profile_export.h"
 #include "scenario_options.h"
 #include "subcommand.h"
+#include "util/file_io.h"
 
 namespace pt::app {
 
@@ -22,11 +22,15 @@ struct ExportOptions {
 int run(ExportOptions& o) {
   Scenario scenario = o.scenario.load();
   const auto files = export_profile(scenario, o.profile);
-  write_profile_directory(o.out_dir, files);
   size_t bytes = 0;
   for (const auto& [rel, content] : files) bytes += content.size();
-  std::cout << fmt::format("wrote {} files ({:.1f} KB) under {}:\n", files.size(), bytes / 1024.0, o.out_dir);
-  for (const auto& [rel, content] : files) std::cout << "  " << rel << "\n";
+  std::string summary = fmt::format("wrote {} files ({:.1f} KB) under {}:\n", files.size(), bytes / 1024.0, o.out_dir);
+  for (const auto& [rel, content] : files) summary += "  " + rel + "\n";
+  // One set: the summary on stdout fails the run before the directory is committed, not after.
+  OutputSet out;
+  out.add_directory(o.out_dir, files, "the profile");
+  out.add_file("-", summary);
+  out.commit();
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // `tune-ratio`: the prefetch_ratio values that give the shortest step (or the most overlap with no
 // stall) over a workload, ready to paste into vllm-ascend.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -68,8 +69,14 @@ int run(TuneOptionsCli& o) {
   options.near_optimal_pct = o.near_optimal_pct;
   options.disable_threshold_pct = o.disable_threshold_pct;
   if (!(o.disable_threshold_pct >= 0)) throw InputError("--disable-threshold: expected a percentage >= 0");
-  if (isatty(STDERR_FILENO) && options.method == SearchMethod::kGrid) {
-    options.progress = [](double f) { std::fprintf(stderr, "\rgrid search %5.1f %%", 100.0 * f); };
+  // On a terminal: the size of the search up front, then its progress (one line, rewritten).
+  if (isatty(STDERR_FILENO)) {
+    options.on_start = [](const SearchEstimate& e) {
+      if (e.seconds < 1) return;
+      std::fprintf(stderr, "tune-ratio: %.0f configurations, %.0f segment simulations, about %.0f s\n", e.configurations,
+                   e.segment_simulations, std::max(1.0, e.seconds));
+    };
+    options.progress = [](double f) { std::fprintf(stderr, "\rsearching %5.1f %%", 100.0 * f); };
   }
 
   o.scenario.num_tokens = workload.front().num_tokens;

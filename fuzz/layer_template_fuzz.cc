@@ -1,6 +1,7 @@
 // Layer template JSON (parse_layer_template). A template that parses is instantiated with a
 // bundled model whose layer types it has (so every expression is evaluated against real shape
 // variables), and the plan is simulated with prefetch on, as simulate --layer does.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -49,6 +50,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const pt::StepResult r = pt::simulate_step(plan, pt::WeightPrefetchConfig::defaults_enabled(), o);
     if (!std::isfinite(r.step_time_us) || r.step_time_us < 0) {
       pt::fuzz::invariant_failed("step time not finite", std::to_string(r.step_time_us));
+    }
+    // Contention only slows ops down and a wait is never negative; beyond rounding (relative to
+    // the step) a negative one means the times lost their precision (flops "1e300" did that).
+    const double rounding = 1e-9 * std::max(1.0, r.step_time_us);
+    for (const auto& s : r.sites) {
+      if (s.active && (s.vector_slowdown_us < -rounding || s.stall_us < -rounding)) {
+        pt::fuzz::invariant_failed("negative vec slow or stall", s.site + " " + std::to_string(s.vector_slowdown_us));
+      }
     }
   });
   return 0;

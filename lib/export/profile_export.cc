@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "util/csv.h"
 #include "util/error.h"
+#include "util/file_io.h"
 
 namespace pt {
 
@@ -258,38 +256,10 @@ std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& 
 }
 
 void write_profile_directory(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path target(dir);
-  if (fs::exists(target, ec) && !fs::is_directory(target, ec)) {
-    throw InputError(fmt::format("{}: exists and is not a directory", dir));
-  }
-  if (fs::is_directory(target, ec) && !fs::is_empty(target, ec)) {
-    throw InputError(fmt::format("{}: directory is not empty; name a new or empty directory", dir));
-  }
-  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent, ec)) {
-    throw InputError(fmt::format("{}: parent directory '{}' does not exist", dir, parent.string()));
-  }
-  const fs::path temp = parent / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());
-  fs::remove_all(temp, ec);
-  try {
-    for (const auto& [rel, content] : files) {
-      const fs::path p = temp / rel;
-      fs::create_directories(p.parent_path());
-      std::ofstream out(p, std::ios::binary);
-      out.write(content.data(), static_cast<std::streamsize>(content.size()));
-      if (!out) throw InputError(fmt::format("{}: write failed", (target / rel).string()));
-    }
-    if (fs::exists(target, ec)) fs::remove(target, ec);  // empty directory
-    fs::rename(temp, target);
-  } catch (const fs::filesystem_error& e) {
-    fs::remove_all(temp, ec);
-    throw InputError(fmt::format("{}: cannot write the profile ({})", dir, e.code().message()));
-  } catch (...) {
-    fs::remove_all(temp, ec);
-    throw;
-  }
+  // Staged as a whole directory beside `dir`, every file checked and synced, then renamed.
+  OutputSet out;
+  out.add_directory(dir, files, "the profile");
+  out.commit();
 }
 
 }  // namespace pt

@@ -8,6 +8,7 @@
 
 #include "util/embedded_files.h"
 #include "util/error.h"
+#include "util/printable.h"
 #include "util/file_io.h"
 #include "util/json_reader.h"
 
@@ -98,7 +99,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
     }
   }
   if (!known) {
-    arch.fail(fmt::format("unsupported architecture \"{}\"; supported: {}", m.hf_architecture,
+    arch.fail(fmt::format("unsupported architecture \"{}\"; supported: {}", excerpt(m.hf_architecture),
                           fmt::join(supported_architectures(), ", ")));
   }
   m.model_type = root.optional_string("model_type").value_or("");

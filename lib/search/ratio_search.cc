@@ -42,6 +42,29 @@ constexpr double kTieUs = 1e-9;
 
 // Grid values are rounded to 1e-6 so they read back from the emitted JSON bit-identical.
 double grid_value(size_t i, double step) { return std::round(static_cast<double>(i) * step * 1e6) / 1e6; }
+constexpr double kMinStep = 1e-6;
+
+// ---- the size of a search, before it runs ---------------------------------------------------
+
+// Speeds on the development machine (Release, bench/tune_bench BM_SearchCost_*, medians): one
+// segment simulation behind a table entry (5.32e6 in 2.21 s), and one segment-table read while
+// configurations are compared (the grid: 90.3e6 configurations x 36 segments in 14.8 s).
+constexpr double kSegmentSimulationUs = 0.42;
+constexpr double kLookupUs = 0.0045;
+
+std::string duration_text(double seconds) {
+  if (seconds < 90) return fmt::format("{:.0f} s", std::max(1.0, seconds));
+  if (seconds < 5400) return fmt::format("{:.0f} min", seconds / 60);
+  if (seconds < 48 * 3600) return fmt::format("{:.0f} h", seconds / 3600);
+  return fmt::format("{:.0f} days", seconds / 86400);
+}
+
+std::string bytes_text(double bytes) {
+  if (bytes < double(1 << 30)) return fmt::format("{:.0f} MiB", bytes / (1 << 20));
+  return fmt::format("{:.3g} GiB", bytes / (1 << 30));
+}
+
+bool fits(const SearchEstimate& e) { return e.seconds <= kMaxSearchSeconds && e.table_bytes <= kMaxSearchTableBytes; }
 
 // The smallest ratio r with int(r x w) >= 1 for every weight w: Python's float product, floored.
 double smallest_issuing_ratio(const std::vector<double>& weights) {
@@ -57,6 +80,19 @@ double smallest_issuing_ratio(const std::vector<double>& weights) {
   };
   while (!issues(r)) r = std::nextafter(r, 2.0);
   return r;
+}
+
+// 0 (module off), the smallest ratio that issues a CMO (of about one byte: its fork, join and
+// set-up alone), then step, 2 step, ... up to the first value at or above the useful maximum.
+std::vector<double> ratio_grid(const TunedKey& t, double step) {
+  std::vector<double> grid{0.0, smallest_issuing_ratio(t.weights_bytes)};
+  const size_t last = static_cast<size_t>(std::ceil(t.max_useful_ratio / step - 1e-9));
+  for (size_t i = 1; i <= last; ++i) {
+    const double v = std::min(1.0, grid_value(i, step));
+    if (v > grid.back()) grid.push_back(v);
+  }
+  if (grid.back() < t.max_useful_ratio) grid.push_back(std::min(1.0, grid_value(last + 1, step)));
+  return grid;
 }
 
 KeySetting setting_of(const TunedKey& key, double value, const Semantics& semantics) {
@@ -81,14 +117,18 @@ struct Segment {
   std::vector<size_t> strides;
   std::vector<double> table;       // segment time per combination of the slots' grid indices
   std::vector<char> closed;        // whether that run left the streams idle and L2 empty
+  double size = 0;                 // entries (the table stays empty in a dry run)
 };
 
 class SegmentedObjective {
  public:
   SegmentedObjective(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
-                     CapReading cap_reading, const std::vector<TunedKey>& tuned, const Semantics& semantics)
+                     CapReading cap_reading, const std::vector<TunedKey>& tuned, const Semantics& semantics,
+                     bool simulate = true, const std::function<void(size_t simulations)>& progress = {})
       : plans_(plans), weights_(weights), cap_reading_(cap_reading), tuned_(tuned), semantics_(semantics),
         plan_constant_(plans.size(), 0.0), plan_weight_(weights), plan_closed_(plans.size(), 1) {
+    // A dry run (simulate = false) lays out the segments and counts their tables without
+    // simulating or allocating anything: the size of the search, before it runs.
     const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
     for (auto& w : plan_weight_) w /= total;
     std::map<RatioKey, int> slot_of;
@@ -103,9 +143,11 @@ class SegmentedObjective {
       config.enabled = true;
       std::vector<int> counts(plan.layer_types.size(), 0);
       for (int ti : plan.layer_sequence) ++counts[static_cast<size_t>(ti)];
-      const SegmentTime head = simulate_segment(plan, config, cap_reading, -1, 0, plan.step_ops.ops.size());
-      plan_constant_[p] += head.time_us;
-      if (!head.closed) plan_closed_[p] = 0;
+      if (simulate) {
+        const SegmentTime head = simulate_segment(plan, config, cap_reading, -1, 0, plan.step_ops.ops.size());
+        plan_constant_[p] += head.time_us;
+        if (!head.closed) plan_closed_[p] = 0;
+      }
       for (size_t t = 0; t < plan.layer_types.size(); ++t) {
         const PlannedLayerType& type = plan.layer_types[t];
         // A boundary before op i is valid when nothing is in flight there: the last prefetch forked
@@ -163,6 +205,15 @@ class SegmentedObjective {
           seg.plan = p;
           seg.multiplier = counts[t];
           seg.slots.assign(slots.begin(), slots.end());
+          double entries = 1;
+          for (int s : seg.slots) entries *= static_cast<double>(tuned[static_cast<size_t>(s)].grid.size());
+          seg.size = entries;
+          planned_simulations_ += entries;
+          if (!simulate) {
+            if (!seg.slots.empty()) segments_.push_back(std::move(seg));
+            begin = i;
+            continue;
+          }
           size_t size = 1;
           for (int s : seg.slots) {
             seg.strides.push_back(size);
@@ -184,7 +235,7 @@ class SegmentedObjective {
             const SegmentTime st = runner.run(config, static_cast<int>(t), begin, i, carried);
             seg.table[c] = st.time_us;
             seg.closed[c] = st.closed ? 1 : 0;
-            ++simulations_;
+            if (++simulations_ % (1 << 14) == 0 && progress) progress(simulations_);
           }
           for (int s : seg.slots) config[tuned[static_cast<size_t>(s)].key] = KeySetting{};
           if (seg.slots.empty()) {
@@ -201,6 +252,80 @@ class SegmentedObjective {
   }
 
   size_t simulations() const { return simulations_; }
+  double planned_simulations() const { return planned_simulations_; }
+
+  // What one latency search evaluates (`evaluated` of exhaustive / eliminate), from the layout
+  // alone: the full grid counts the points the release can express; the decomposed search, for
+  // every on/off pattern of the modules, the variable elimination of each group (assuming every
+  // segment closes, as decode layers do).
+  // `lookups` gets the segment-table reads they take.
+  double planned_evaluations(bool grid, const std::vector<size_t>& module_of, size_t modules, int only_plan,
+                             double& lookups) const {
+    auto n = [&](int k) { return static_cast<double>(tuned_[static_cast<size_t>(k)].grid.size()); };
+    const size_t p0 = only_plan >= 0 ? static_cast<size_t>(only_plan) : 0;
+    const size_t p1 = only_plan >= 0 ? p0 + 1 : plans_.size();
+    if (grid) {
+      std::vector<double> on(modules, 1.0);
+      for (size_t k = 0; k < tuned_.size(); ++k) on[module_of[k]] *= n(static_cast<int>(k)) - 1;
+      double total = 1;
+      for (double o : on) total *= 1 + o;
+      if (tuned_.empty()) return 0;
+      lookups += total * static_cast<double>(plan_segments_[p1 - 1].second - plan_segments_[p0].first);
+      return total;
+    }
+    double total = 0;
+    for (const auto& group : components()) {
+      const std::set<int> in_group(group.begin(), group.end());
+      std::set<std::vector<int>> factor_sets;
+      for (size_t p = p0; p < p1; ++p) {
+        for (size_t i = plan_segments_[p].first; i < plan_segments_[p].second; ++i) {
+          std::vector<int> vars;
+          for (int sl : segments_[i].slots) {
+            if (in_group.count(sl)) vars.push_back(sl);
+          }
+          if (!vars.empty()) factor_sets.insert(vars);
+        }
+      }
+      for (size_t mask = 0; mask < (size_t{1} << modules); ++mask) {
+        auto allowed = [&](int k) { return (mask >> module_of[static_cast<size_t>(k)]) & 1 ? n(k) - 1 : 1.0; };
+        std::vector<std::set<int>> factors;
+        for (const auto& f : factor_sets) factors.emplace_back(f.begin(), f.end());
+        std::set<int> left(group.begin(), group.end());
+        while (!left.empty()) {
+          int best_var = -1;
+          double best_size = std::numeric_limits<double>::infinity();
+          for (int v : left) {
+            std::set<int> nb;
+            for (const auto& f : factors) {
+              if (f.count(v)) nb.insert(f.begin(), f.end());
+            }
+            nb.erase(v);
+            double size = 1;
+            for (int u : nb) size *= n(u);
+            if (size < best_size) {
+              best_size = size;
+              best_var = v;
+            }
+          }
+          std::set<int> nb;
+          std::vector<std::set<int>> rest;
+          for (auto& f : factors) {
+            if (f.count(best_var)) nb.insert(f.begin(), f.end());
+            else rest.push_back(std::move(f));
+          }
+          nb.erase(best_var);
+          double count = allowed(best_var);
+          for (int u : nb) count *= allowed(u);
+          total += count;
+          lookups += count * static_cast<double>(factors.size() - rest.size());
+          rest.push_back(nb);
+          factors = std::move(rest);
+          left.erase(best_var);
+        }
+      }
+    }
+    return total;
+  }
   size_t full_simulations() const { return full_simulations_; }
 
   // The config of a point, as the release can express it; false when a module has some tuned keys
@@ -496,6 +621,7 @@ class SegmentedObjective {
   std::vector<Segment> segments_;
   std::vector<std::pair<size_t, size_t>> plan_segments_;  // [first, last) of each plan's segments
   size_t simulations_ = 0;
+  double planned_simulations_ = 0;
   mutable size_t full_simulations_ = 0;
   mutable std::map<std::pair<size_t, std::vector<size_t>>, double> full_cache_;
 };
@@ -588,8 +714,8 @@ double TuneResult::ratio_of(RatioKey key) const {
 TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
                        CapReading cap_reading, const TuneOptions& options) {
   if (plans.empty() || plans.size() != weights.size()) throw InputError("tune-ratio: empty workload");
-  if (!(options.step > 0) || options.step > 1) {
-    throw InputError(fmt::format("--step {}: expected a number in (0, 1], e.g. 0.01", options.step));
+  if (!(options.step >= kMinStep) || options.step > 1) {
+    throw InputError(fmt::format("--step {}: expected a number in [{:g}, 1], e.g. 0.01", options.step, kMinStep));
   }
   if (!(options.stall_tolerance_us >= 0)) throw InputError("--tolerance: expected a number of microseconds >= 0");
   if (!(options.near_optimal_pct >= 0)) throw InputError("--near-optimal-pct: expected a percentage >= 0");
@@ -632,15 +758,7 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
     t.key = key;
     t.max_useful_ratio = r;
     t.weights_bytes.assign(key_weights[key].begin(), key_weights[key].end());
-    const double r_min = smallest_issuing_ratio(t.weights_bytes);
-    t.grid.push_back(0.0);    // module off
-    t.grid.push_back(r_min);  // a CMO of (about) one byte: its fork, join and set-up alone
-    const size_t last = static_cast<size_t>(std::ceil(r / options.step - 1e-9));
-    for (size_t i = 1; i <= last; ++i) {
-      const double v = std::min(1.0, grid_value(i, options.step));
-      if (v > t.grid.back()) t.grid.push_back(v);
-    }
-    if (t.grid.back() < r) t.grid.push_back(std::min(1.0, grid_value(last + 1, options.step)));
+    t.grid = ratio_grid(t, options.step);
     result.tuned.push_back(t);
   }
   for (int k = 0; k < kNumRatioKeys; ++k) {
@@ -656,17 +774,72 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
     }
   }
 
-  SegmentedObjective objective(plans, weights, cap_reading, result.tuned, semantics);
-  result.segment_simulations = objective.simulations();
-  std::vector<size_t> point(result.tuned.size(), 0);
-  size_t evaluated = 0;
-  std::vector<int> all_slots(result.tuned.size());
-  std::iota(all_slots.begin(), all_slots.end(), 0);
   // The modules the tuned keys belong to: each is either off (all its keys 0) or on (all > 0).
   std::vector<std::string> modules;
   for (const auto& t : result.tuned) {
     if (std::find(modules.begin(), modules.end(), ratio_module_name(t.key)) == modules.end()) modules.emplace_back(ratio_module_name(t.key));
   }
+  std::vector<size_t> module_of;
+  for (const auto& t : result.tuned) {
+    module_of.push_back(static_cast<size_t>(std::find(modules.begin(), modules.end(), ratio_module_name(t.key)) - modules.begin()));
+  }
+
+  // Refused before it starts when it would take too long, with the step that fits; announced
+  // (and its progress shown) when it may take a while. The estimate is the search's own layout,
+  // laid out without simulating.
+  auto estimate_at = [&](const std::vector<TunedKey>& tuned) {
+    SegmentedObjective dry(plans, weights, cap_reading, tuned, semantics, /*simulate=*/false);
+    SearchEstimate e;
+    e.segment_simulations = dry.planned_simulations();
+    if (options.objective == TuneObjective::kLatency) {
+      const bool grid = options.method == SearchMethod::kGrid;
+      e.configurations = dry.planned_evaluations(grid, module_of, modules.size(), -1, e.segment_lookups);
+      for (size_t p = 0; p < plans.size(); ++p) {
+        e.configurations += dry.planned_evaluations(grid, module_of, modules.size(), static_cast<int>(p), e.segment_lookups);
+      }
+    }
+    e.table_bytes = e.segment_simulations * static_cast<double>(sizeof(double) + sizeof(char));
+    e.seconds = (e.segment_simulations * kSegmentSimulationUs + e.segment_lookups * kLookupUs) / 1e6;
+    return e;
+  };
+  const SearchEstimate estimate = estimate_at(result.tuned);
+  if (!fits(estimate)) {
+    double fitting = 1;
+    for (double decade = 1e-6; decade < 1 && fitting == 1; decade *= 10) {
+      for (double m : {1.0, 2.0, 5.0}) {
+        const double candidate = decade * m;
+        if (candidate <= options.step) continue;
+        std::vector<TunedKey> coarser = result.tuned;
+        for (auto& t : coarser) t.grid = ratio_grid(t, candidate);
+        if (!fits(estimate_at(coarser))) continue;
+        fitting = candidate;
+        break;
+      }
+    }
+    throw InputError(fmt::format(
+        "--step {:g}: this search would take about {} ({:.3g} configurations, {:.3g} segment simulations, {} of tables); "
+        "at most {} and {}: use --step {:g} or larger",
+        options.step, duration_text(estimate.seconds), estimate.configurations, estimate.segment_simulations,
+        bytes_text(estimate.table_bytes), duration_text(kMaxSearchSeconds), bytes_text(kMaxSearchTableBytes), fitting));
+  }
+  if (options.on_start) options.on_start(estimate);
+  const double table_share =
+      estimate.seconds > 0 ? estimate.segment_simulations * kSegmentSimulationUs / 1e6 / estimate.seconds : 0;
+  std::function<void(size_t)> table_progress;
+  std::function<void(double)> search_progress;
+  if (options.progress) {
+    table_progress = [&](size_t done) {
+      options.progress(table_share * std::min(1.0, static_cast<double>(done) / estimate.segment_simulations));
+    };
+    search_progress = [&](double f) { options.progress(table_share + (1 - table_share) * f); };
+  }
+
+  SegmentedObjective objective(plans, weights, cap_reading, result.tuned, semantics, true, table_progress);
+  result.segment_simulations = objective.simulations();
+  std::vector<size_t> point(result.tuned.size(), 0);
+  size_t evaluated = 0;
+  std::vector<int> all_slots(result.tuned.size());
+  std::iota(all_slots.begin(), all_slots.end(), 0);
   const auto components = objective.components();
   auto search_latency = [&](std::vector<size_t>& pt_, int only_plan, const std::function<void(double)>& progress) {
     if (options.method == SearchMethod::kGrid) {
@@ -677,7 +850,9 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
     // share a segment is searched alone over its keys' allowed values.
     double best = std::numeric_limits<double>::infinity();
     std::vector<size_t> best_point = pt_;
-    for (size_t mask = 0; mask < (size_t{1} << modules.size()); ++mask) {
+    const size_t masks = size_t{1} << modules.size();
+    for (size_t mask = 0; mask < masks; ++mask) {
+      if (progress) progress(static_cast<double>(mask) / static_cast<double>(masks));
       auto ranges = objective.full_ranges();
       for (size_t k = 0; k < result.tuned.size(); ++k) {
         const size_t m = static_cast<size_t>(std::find(modules.begin(), modules.end(), ratio_module_name(result.tuned[k].key)) - modules.begin());
@@ -700,11 +875,12 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
   };
   if (!result.tuned.empty()) {
     if (options.objective == TuneObjective::kLatency) {
-      search_latency(point, -1, options.progress);
+      search_latency(point, -1, search_progress);
     } else {
       point = overlap_point(objective, plans, weights, cap_reading, result.tuned, options.stall_tolerance_us, evaluated);
     }
   }
+  if (search_progress) search_progress(1.0);
   const WeightPrefetchConfig off = WeightPrefetchConfig::disabled();
   const WeightPrefetchConfig defaults = WeightPrefetchConfig::defaults_enabled(semantics);
   result.best = result.tuned.empty() ? off : objective.config_of(point);

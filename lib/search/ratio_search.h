@@ -28,6 +28,18 @@ TuneObjective parse_objective(const std::string& text);
 SearchMethod parse_search_method(const std::string& text);
 const char* search_method_name(SearchMethod m);
 
+// How big a search is, known before it starts: tune_ratios refuses one above kMaxSearchSeconds
+// or kMaxSearchTableBytes, naming a --step that fits.
+struct SearchEstimate {
+  double configurations = 0;       // compared by the workload search
+  double segment_simulations = 0;  // entries of the segment tables
+  double segment_lookups = 0;      // table reads while configurations are evaluated
+  double table_bytes = 0;
+  double seconds = 0;              // at the speeds of bench/tune_bench on the development machine
+};
+constexpr double kMaxSearchSeconds = 120;
+constexpr double kMaxSearchTableBytes = 512.0 * (1 << 20);
+
 struct TuneOptions {
   TuneObjective objective = TuneObjective::kLatency;
   SearchMethod method = SearchMethod::kDecomposed;
@@ -35,7 +47,8 @@ struct TuneOptions {
   double stall_tolerance_us = 0.5;   // overlap objective: allowed stall per site
   double near_optimal_pct = 0.5;     // report ratios within this % of the best
   double disable_threshold_pct = 1.0;
-  std::function<void(double done_fraction)> progress;  // called during long grids
+  std::function<void(const SearchEstimate&)> on_start;  // once, before the tables are built
+  std::function<void(double done_fraction)> progress;   // while the tables are built and searched
 };
 
 struct TunedKey {
@@ -110,7 +123,7 @@ struct TuneResult {
 };
 
 // One plan per workload token count (same model, deployment and hardware), with its weight.
-// InputError for a bad step or tolerance, or a grid too large to enumerate.
+// InputError for a bad step or tolerance, or a search too large to run (see SearchEstimate).
 TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
                        CapReading cap_reading, const TuneOptions& options);
 

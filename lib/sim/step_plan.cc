@@ -34,6 +34,27 @@ namespace {
 
 double ceil_div(double a, double b) { return std::ceil(a / b - 1e-12); }
 
+// An op longer than this is no real op of one step (the same bound as measured durations), and
+// the simulation would lose its microseconds to rounding (flops "1e300" printed a negative
+// vec slow): the template field that gives it is an error.
+constexpr double kMaxOpUs = 1e9;
+
+void check_op_time(const TemplateOp& t, double compute_us, double memory_us) {
+  const bool matmul = t.kind == OpKind::kMatmul || t.kind == OpKind::kQuantize;
+  const char* compute_field = t.kind == OpKind::kGroupedMatmul ? "pairs" : matmul ? "tokens"
+                              : t.kind == OpKind::kCollective  ? "bytes"
+                                                               : "flops";
+  const char* memory_field = t.kind == OpKind::kMeasured ? "hbm_bytes" : matmul ? "tokens"
+                             : t.kind == OpKind::kGroupedMatmul ? "pairs"
+                                                                : "bytes";
+  for (const auto& [us, field] : {std::pair{compute_us, compute_field}, std::pair{memory_us, memory_field}}) {
+    if (us > kMaxOpUs) {
+      throw InputError(fmt::format("{}: {} makes the op take {:.3g} us; at most {:g} us (1000 s) per op", t.where, field,
+                                   us, kMaxOpUs));
+    }
+  }
+}
+
 std::map<std::string, double> shape_variables(const ModelConfig& m, const Deployment& d, const TokenPlan& tokens,
                                               const HardwareProfile& hw, const Release& release,
                                               std::string& comm_method) {
@@ -260,6 +281,7 @@ class Planner {
         break;
       }
     }
+    check_op_time(t, op.compute_us, op.measured ? op.hbm_bytes / (hw.hbm_GBps * 1e3) : op.memory_us());
     if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.memory_us());
     if (op_times_) {
       // Most specific first: this op by name, the op type on this linear, the op type alone

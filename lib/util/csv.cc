@@ -25,7 +25,7 @@ size_t CsvTable::require_column(std::initializer_list<std::string_view> names) c
   std::vector<std::string> quoted;
   for (auto n : names) quoted.push_back(fmt::format("\"{}\"", n));
   throw InputError(fmt::format("{}: line 1: missing column {} (header has: {})", source, fmt::join(quoted, " or "),
-                               fmt::join(header, ", ")));
+                               excerpt(fmt::format("{}", fmt::join(header, ", ")), 256)));
 }
 
 CsvTable parse_csv(std::string_view text, const std::string& source) {
@@ -114,7 +114,7 @@ double csv_number(const CsvTable& table, const CsvRow& row, size_t column) {
   const std::string name = column < table.header.size() ? table.header[column] : fmt::format("#{}", column + 1);
   if (column >= row.fields.size()) {
     throw InputError(fmt::format("{}: line {}: column \"{}\" is missing (row has {} fields, header {})", table.source,
-                                 row.line, name, row.fields.size(), table.header.size()));
+                                 row.line, excerpt(name), row.fields.size(), table.header.size()));
   }
   std::string text = row.fields[column];
   while (!text.empty() && (text.back() == '\t' || text.back() == ' ')) text.pop_back();
@@ -125,7 +125,7 @@ double csv_number(const CsvTable& table, const CsvRow& row, size_t column) {
   double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !std::isfinite(v)) {
     throw InputError(fmt::format("{}: line {}: column \"{}\": expected a number, got \"{}\"", table.source, row.line,
-                                 name, row.fields[column]));
+                                 excerpt(name), excerpt(row.fields[column])));
   }
   return v;
 }

@@ -2,8 +2,10 @@
 // codes, one-line errors naming the problem, files written or left untouched, and outputs that
 // other subcommands accept.
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -127,6 +129,44 @@ TEST_F(SubcommandCli, TuneRatioBadArgumentsFailAndLeaveOutputsUntouched) {
     EXPECT_EQ(test::read_file(path("tuned.json")), "old config\n") << args;
     EXPECT_EQ(files(), (std::vector<std::string>{"plot.svg", "tuned.json"})) << args;
   }
+}
+
+// --step 0.00001 ended in "internal error: std::bad_alloc" (exit 3); now refused at once with a
+// step that runs.
+TEST_F(SubcommandCli, TuneRatioRefusesASearchTooLargeBeforeStarting) {
+  const auto start = std::chrono::steady_clock::now();
+  const test::CliResult r = run_cli("tune-ratio --step 0.00001 --num-tokens 8,16,32,72 --out " + q("tuned.json"));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  expect_one_line_error(r, "--step 0.00001", "--step 1e-05: this search would take about ");
+  EXPECT_PRED2(contains, r.err, "; at most 2 min and 512 MiB: use --step ");
+  const size_t at = r.err.find("use --step ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stod(r.err.substr(at + 11)), 0.00001);
+  EXPECT_PRED2(contains, r.err, " or larger");
+  EXPECT_EQ(files(), std::vector<std::string>{});
+}
+
+// On a terminal, a search that takes a while says how big it is before it starts, then shows its
+// progress; the report on stdout is the same. (`script` gives the run a terminal.)
+TEST_F(SubcommandCli, TuneRatioOnATerminalAnnouncesTheSearchAndItsProgress) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no `script` (util-linux) to give the run a terminal";
+  const test::CliResult r = test::run_script("script -qec " + shell_quote("\"$PT_CLI\" tune-ratio --step 0.001 --num-tokens 8,16,32,72 -o " + q("r.txt")) +
+                                             " /dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The announcement counts what the search then does, as its report says.
+  const std::smatch m = [&] {
+    std::smatch sm;
+    std::regex_search(r.out, sm, std::regex("tune-ratio: ([0-9]+) configurations, ([0-9]+) segment simulations, about "));
+    return sm;
+  }();
+  ASSERT_EQ(m.size(), 3u) << r.out.substr(0, 200);
+  EXPECT_PRED2(contains, r.out, "searching 100.0 %");
+  EXPECT_PRED2(contains, test::read_file(path("r.txt")),
+               fmt::format("at step 0.001: {} configurations compared, {} segment simulations", m[1].str(), m[2].str()));
+  // Not on a terminal: nothing on stderr.
+  const test::CliResult plain = run_cli("tune-ratio --step 0.001 --num-tokens 8,16,32,72 -o " + q("r2.txt"));
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err, "");
 }
 
 TEST_F(SubcommandCli, TuneRatioRefusesAnEmptyEntryInTheTokenList) {

@@ -2,6 +2,7 @@
 // and every number it reports must be what the full simulator gives for that config.
 #include "search/ratio_search.h"
 
+#include <chrono>
 #include <cmath>
 
 #include <algorithm>
@@ -282,6 +283,84 @@ TEST(RatioSearchTest, EveryEmittedConfigReproducesItsTimeOnEveryReleaseAndModel)
       EXPECT_DOUBLE_EQ(workload_step_time(b.ptrs, b.weights, back.config, CapReading::kCode), r.step_time_us);
     }
   }
+}
+
+// ---- the size of a search, known before it runs ---------------------------------------------
+
+// The guard and the progress line rest on the estimate: it must count what the search then does.
+TEST(RatioSearchTest, TheEstimateCountsWhatTheSearchDoes) {
+  for (const Case& c : cases()) {
+    Built b = build(c);
+    for (SearchMethod method : {SearchMethod::kDecomposed, SearchMethod::kGrid}) {
+      for (double step : {0.05, 0.01}) {
+        if (method == SearchMethod::kGrid && step < 0.05) continue;  // the full grid at 0.01 takes seconds
+        TuneOptions o;
+        o.method = method;
+        o.step = step;
+        SearchEstimate e;
+        o.on_start = [&](const SearchEstimate& est) { e = est; };
+        const TuneResult r = tune_ratios(b.ptrs, b.weights, CapReading::kCode, o);
+        SCOPED_TRACE(std::string(c.model) + " " + search_method_name(method) + " step " + std::to_string(step));
+        EXPECT_EQ(e.configurations, static_cast<double>(r.grid_points));
+        EXPECT_EQ(e.segment_simulations, static_cast<double>(r.segment_simulations));
+        EXPECT_EQ(e.table_bytes, e.segment_simulations * 9);  // a double and a closed flag per entry
+        EXPECT_GT(e.seconds, 0);
+      }
+    }
+  }
+}
+
+// --step 0.00001 died of bad_alloc in 0.2 s (the guard covered only the grid): it is refused up
+// front, with the time it would take and a step that runs.
+TEST(RatioSearchTest, ASearchTooLargeIsRefusedAtOnceNamingAStepThatRuns) {
+  Built b = build({"Qwen3-32B", 4, 1, false, {8, 16, 32, 72}});
+  TuneOptions o;
+  o.step = 0.00001;
+  const auto start = std::chrono::steady_clock::now();
+  std::string e;
+  try {
+    tune_ratios(b.ptrs, b.weights, CapReading::kCode, o);
+  } catch (const InputError& err) {
+    e = err.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
+  EXPECT_EQ(e.rfind("--step 1e-05: this search would take about ", 0), 0u) << e;
+  EXPECT_NE(e.find(" segment simulations, "), std::string::npos) << e;
+  const size_t at = e.find("use --step ");
+  ASSERT_NE(at, std::string::npos) << e;
+  const double fitting = std::stod(e.substr(at + 11));
+  EXPECT_GT(fitting, o.step);
+  // That step passes the guard (the run is stopped as soon as it starts), and the grid method
+  // has the same guard.
+  struct Started {};
+  o.step = fitting;
+  o.on_start = [](const SearchEstimate& est) {
+    EXPECT_LE(est.seconds, kMaxSearchSeconds);
+    EXPECT_LE(est.table_bytes, kMaxSearchTableBytes);
+    throw Started{};
+  };
+  EXPECT_THROW(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o), Started);
+  o.method = SearchMethod::kGrid;
+  o.step = 0.001;
+  o.on_start = nullptr;
+  EXPECT_THROW(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o), InputError);
+  o.objective = TuneObjective::kOverlap;
+  o.step = 0.000001;
+  EXPECT_THROW(tune_ratios(b.ptrs, b.weights, CapReading::kCode, o), InputError);
+}
+
+TEST(RatioSearchTest, ProgressCoversTheTablesAndTheSearchAndEndsAtOne) {
+  Built b = build({"Qwen3-32B", 4, 1, false, {72}});
+  TuneOptions o;
+  o.step = 0.002;
+  std::vector<double> seen;
+  o.progress = [&](double f) { seen.push_back(f); };
+  tune_ratios(b.ptrs, b.weights, CapReading::kCode, o);
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_GT(seen.front(), 0);  // the first report comes while the tables are built
+  EXPECT_LT(seen.front(), 1);
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i], seen[i - 1]) << i;
+  EXPECT_EQ(seen.back(), 1);
 }
 
 }  // namespace
