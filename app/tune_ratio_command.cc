@@ -53,7 +53,7 @@ std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
     Deployment with = d;
     with.max_num_seqs = o.scenario.max_num_seqs;
     return workload_from_capture_sizes(with, find_release(o.scenario.inputs.vllm_ascend_version),
-                                       load_model(o.scenario.inputs.model).num_hidden_layers);
+                                       capture_model_of(load_model(o.scenario.inputs.model), with));
   }
   return {{72, 1.0}};  // the embedded default scenario
 }

@@ -74,19 +74,26 @@ void Deployment::validate() const {
   check(context_len >= 1 && context_len <= kMaxTokens, fmt::format("--context-len {}: expected 1..{}", context_len, kMaxTokens));
 }
 
-std::vector<int> capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers) {
+std::vector<int> capture_sizes(const Deployment& d, const Release& release, const CaptureModel& model) {
   const int max_num_seqs = d.max_num_seqs.value_or(kDefaultMaxNumSeqs);
-  const int per_seq = release.flags.capture_tokens_per_seq > 0 ? release.flags.capture_tokens_per_seq
-                                                                : 1 + d.num_speculative_tokens;
-  const long long wanted = static_cast<long long>(max_num_seqs) * per_seq;
+  const long long wanted = static_cast<long long>(max_num_seqs) * (1 + d.num_speculative_tokens) * release.flags.capture_seq_factor;
   const int max_size = static_cast<int>(std::min<long long>(wanted, kMaxGraphCaptureSize));
-  // vLLM VllmConfig._set_cudagraph_sizes: the grid up to the maximum, without appending it.
   std::vector<int> sizes;
-  for (int s : {1, 2, 4}) {
-    if (s <= max_size) sizes.push_back(s);
+  if (release.flags.qwen3_moe_dp_sizes && model.qwen3_moe && d.tensor_parallel == 1 && d.data_parallel > 1) {
+    // utils.py update_default_aclgraph_sizes: shapes _npu_paged_attention handles well.
+    for (int s : {1, 2, 5, 10, 15, 20}) {
+      if (s <= max_size) sizes.push_back(s);
+    }
+    for (int s = 24; s <= max_size; s += 8) sizes.push_back(s);
+  } else {
+    // vLLM VllmConfig._set_cudagraph_sizes: the grid up to the maximum.
+    for (int s : {1, 2, 4}) {
+      if (s <= max_size) sizes.push_back(s);
+    }
+    for (int s = 8; s < std::min(max_size + 1, 256); s += 8) sizes.push_back(s);
+    for (int s = 256; s <= max_size; s += 16) sizes.push_back(s);
   }
-  for (int s = 8; s < std::min(max_size + 1, 256); s += 8) sizes.push_back(s);
-  for (int s = 256; s <= max_size; s += 16) sizes.push_back(s);
+  if (release.flags.capture_appends_max && (sizes.empty() || sizes.back() != max_size)) sizes.push_back(max_size);
   if (d.flashcomm1 && d.tensor_parallel > 1) {
     // update_sizes_for_sequence_parallelism: multiples of TP only.
     std::vector<int> filtered;
@@ -95,13 +102,21 @@ std::vector<int> capture_sizes(const Deployment& d, const Release& release, int 
     }
     if (!filtered.empty()) sizes = filtered;
   }
-  if (release.flags.piecewise_subsampling && d.graph_mode && num_hidden_layers > 0) {
-    // utils.py update_aclgraph_sizes, HCCL FFTS+ branch: the stream budget of ACL graphs bounds
-    // how many sizes can be captured; a uniform subset keeps the first and the last.
+  if (release.flags.piecewise_subsampling && d.graph_mode && model.num_hidden_layers > 0) {
+    // utils.py update_aclgraph_sizes, HCCL FFTS+ branch (HCCL_OP_EXPANSION_MODE unset): the stream
+    // budget of ACL graphs bounds how many sizes can be captured; a uniform subset keeps the first
+    // and the last. A draft model adds its layers + 1 to every graph's resources.
     const int comm_groups = (d.data_parallel > 1 ? 1 : 0) + (d.tensor_parallel > 1 ? 1 : 0);
-    const int max_sizes = static_cast<int>(std::floor((1800.0 - comm_groups * 40) / (num_hidden_layers + 1) /
-                                                      (1 + comm_groups * 2)));
-    if (max_sizes >= 2 && max_sizes < static_cast<int>(sizes.size())) {
+    const int resources = model.num_hidden_layers + 1 + (model.draft_layers > 0 ? model.draft_layers + 1 : 0);
+    const int max_sizes = static_cast<int>(std::floor((1800.0 - comm_groups * 40) / resources / (1 + comm_groups * 2)));
+    if (max_sizes < static_cast<int>(sizes.size())) {
+      if (max_sizes < 2) {
+        // step = (len - 1) / (max_num_batch_sizes - 1): ZeroDivisionError (or an empty list) at start-up.
+        throw InputError(fmt::format(
+            "{} layers{} leave room for {} ACL graph capture size(s) in PIECEWISE mode (update_aclgraph_sizes): "
+            "vllm-ascend {} fails at start-up; use --eager, or a release from v0.21.0rc1",
+            model.num_hidden_layers, model.draft_layers > 0 ? " and a draft model" : "", max_sizes, release.tag));
+      }
       const double step = static_cast<double>(sizes.size() - 1) / (max_sizes - 1);
       std::vector<int> sampled;
       for (int i = 0; i < max_sizes; ++i) {
@@ -117,7 +132,7 @@ std::vector<int> capture_sizes(const Deployment& d, const Release& release, int 
   return sizes;
 }
 
-TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidden_layers) {
+TokenPlan plan_tokens(const Deployment& d, const Release& release, const CaptureModel& model) {
   TokenPlan plan;
   const int per_request = 1 + d.num_speculative_tokens;
   if (d.num_tokens) plan.scheduled_tokens = *d.num_tokens;
@@ -126,6 +141,9 @@ TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidde
 
   if (d.phase == Phase::kPrefill) {
     plan.eager = true;
+    // The runner still sizes its graphs (and the MC2 capacity from them) at start-up
+    // (v0.18.0rc1:vllm_ascend/ascend_forward_context.py:170-182); a prefill is not padded to them.
+    plan.capture_sizes = capture_sizes(d, release, model);
     plan.num_seqs = std::max(1, (plan.scheduled_tokens + d.context_len - 1) / d.context_len);
     plan.padded_tokens = plan.scheduled_tokens;
     // Sequence parallel rounds up to a multiple of TP; prefill runs eager, no capture padding.
@@ -139,7 +157,7 @@ TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidde
 
   plan.num_seqs = (plan.scheduled_tokens + per_request - 1) / per_request;
   plan.implicit_max_num_seqs = !d.max_num_seqs;
-  plan.capture_sizes = capture_sizes(d, release, num_hidden_layers);
+  plan.capture_sizes = capture_sizes(d, release, model);
   plan.padded_tokens = plan.scheduled_tokens;
   if (!d.graph_mode) {
     plan.eager = true;

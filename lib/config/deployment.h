@@ -56,13 +56,23 @@ struct TokenPlan {
   std::string padding;       // how padded_tokens was reached, for the report
 };
 
-// Capture sizes the release uses (docs/vllm-ascend-semantics.md, "capture sizes"): vLLM's grid
-// [1,2,4] + range(8,256,8) + range(256,max+1,16) up to max = min(max_num_seqs x k, 512) with
-// k = 2 before v0.18 and 1 + speculative tokens from v0.18; filtered to multiples of TP with
-// flashcomm1 and TP > 1; in PIECEWISE graph mode up to v0.20, thinned to what the ACL graph
-// stream budget allows for `num_hidden_layers`.
-std::vector<int> capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers);
+// What the capture-size rules need to know of the model.
+struct CaptureModel {
+  CaptureModel(int layers = 0) : num_hidden_layers(layers) {}  // NOLINT: a layer count alone is the common case
+  int num_hidden_layers = 0;
+  bool qwen3_moe = false;  // hf model_type "qwen3_moe" (update_default_aclgraph_sizes)
+  int draft_layers = 0;    // a speculative draft model's layers (MTP: num_nextn_predict_layers)
+};
 
-TokenPlan plan_tokens(const Deployment& d, const Release& release, int num_hidden_layers);
+// Capture sizes the release uses (docs/vllm-ascend-semantics.md, "capture sizes"): vLLM's grid
+// [1,2,4] + range(8,256,8) + range(256,max+1,16) up to max = min(max_num_seqs x (1 + spec) x k,
+// 512) with the release's k (and its largest size appended where the release does); Qwen3-MoE at TP 1
+// and DP > 1 takes [1,2,5,10,15,20] + range(24,max+1,8) where the release has that rule; filtered
+// to multiples of TP with flashcomm1 and TP > 1; in PIECEWISE graph mode up to v0.20, thinned to
+// what the ACL graph stream budget allows. InputError where vllm-ascend fails at start-up (a budget
+// of fewer than two sizes).
+std::vector<int> capture_sizes(const Deployment& d, const Release& release, const CaptureModel& model);
+
+TokenPlan plan_tokens(const Deployment& d, const Release& release, const CaptureModel& model);
 
 }  // namespace pt

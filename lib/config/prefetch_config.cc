@@ -383,8 +383,8 @@ LegacyMlpVariables read_legacy_env(const std::vector<std::string>& assignments, 
     if (it == values.end()) return std::nullopt;
     char* end = nullptr;
     const long long v = std::strtoll(it->second.c_str(), &end, 10);
-    // envs.py: int(os.getenv(...)); a byte count the engine can hold.
-    if (it->second.empty() || *end != '\0' || v < 0 || v > (1LL << 40)) {
+    // envs.py: int(os.getenv(...)), negative numbers included; a byte count the engine can hold.
+    if (it->second.empty() || *end != '\0' || v < -(1LL << 40) || v > (1LL << 40)) {
       throw InputError(fmt::format("{}={}: expected a whole number of bytes (vllm-ascend reads it with int())", name,
                                    it->second));
     }
@@ -419,9 +419,9 @@ std::vector<std::string> apply_legacy_env(const LegacyMlpVariables& env, const R
         on = v != 0;
       }
       for (auto b : {env.gate_up_bytes, env.down_bytes}) {
-        if (on && b && *b == 0) {
-          throw InputError(fmt::format("a legacy MLP prefetch size of 0: vllm-ascend {} passes it to torch_npu.npu_prefetch, "
-                                       "which requires max_size > 0", release.tag));
+        if (on && b && *b <= 0) {
+          throw InputError(fmt::format("a legacy MLP prefetch size of {}: vllm-ascend {} passes it to torch_npu.npu_prefetch, "
+                                       "which requires max_size > 0", *b, release.tag));
         }
       }
       break;

@@ -83,10 +83,10 @@ std::vector<WorkloadPoint> load_workload_csv(const std::string& path) {
   return parse_workload_csv(read_text_file(path), path);
 }
 
-std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers) {
+std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& d, const Release& release, const CaptureModel& model) {
   if (!d.max_num_seqs) throw InputError("no workload: give --num-tokens, --workload or --max-num-seqs");
   std::vector<WorkloadPoint> w;
-  for (int s : capture_sizes(d, release, num_hidden_layers)) w.push_back({s, 1.0});
+  for (int s : capture_sizes(d, release, model)) w.push_back({s, 1.0});
   validate(w, "--max-num-seqs");
   return w;
 }

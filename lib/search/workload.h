@@ -20,6 +20,6 @@ std::vector<WorkloadPoint> parse_workload_csv(const std::string& text, const std
 std::vector<WorkloadPoint> load_workload_csv(const std::string& path);
 // Every capture size the release would use for --max-num-seqs (and speculative tokens), equal weights.
 std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& deployment, const Release& release,
-                                                       int num_hidden_layers);
+                                                       const CaptureModel& model);
 
 }  // namespace pt

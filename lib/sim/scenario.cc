@@ -13,7 +13,7 @@ namespace pt {
 void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table) {
   for (const auto& h : c.hardware) {
     hw.set(h.parameter, h.value, "calibration");
-    hw.provenance[h.parameter] = {"calibrated: " + h.basis, false};
+    hw.provenance[h.parameter] = HardwareProfile::Provenance{"calibrated: " + h.basis, false, std::nullopt, ""};
   }
   for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
 }
@@ -80,11 +80,25 @@ Scenario load_scenario(const ScenarioInputs& in) {
     if (gate_up.legacy_bytes) {
       s.config_origin += " + legacy environment variables";
       if (s.model.is_moe() && s.plan.tokens.padded_tokens < sem.mlp_tokens_below) {
-        // weight_prefetch.py / register_custom_ops.py read layers[i].mlp.gate_up_proj, which a MoE layer lacks.
-        throw InputError(fmt::format(
-            "VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 on a MoE model: vllm-ascend {} runs the MLP prefetch without its dense-model "
-            "check and fails in the first forward below {} tokens (a MoE layer has no mlp.gate_up_proj / mlp.down_proj)",
-            s.release->tag, sem.mlp_tokens_below));
+        // The legacy path has no dense-model check: an o_proj with a custom row op (flashcomm1,
+        // always active on a MoE model at TP > 1) prefetches layers[i].mlp.gate_up_proj, and a
+        // SiluAndMul (a shared expert) layers[i].mlp.down_proj; a MoE layer has neither
+        // (v0.13.0rc1:vllm_ascend/ops/register_custom_ops.py:126-135 and :182-191,
+        // v0.15.0rc1:vllm_ascend/ops/weight_prefetch.py:146-149 and :162-164).
+        const bool custom_row_op = s.plan.variables.count("FC1") && s.plan.variables.at("FC1") > 0;
+        const bool shared_expert = s.model.shared_expert_intermediate_size > 0;
+        if (custom_row_op || shared_expert) {
+          throw InputError(fmt::format(
+              "VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 on a MoE model: vllm-ascend {} runs the MLP prefetch without its "
+              "dense-model check and fails in the first forward below {} tokens: {} reads a layer's mlp.{} that a MoE "
+              "layer lacks",
+              s.release->tag, sem.mlp_tokens_below,
+              custom_row_op ? "the o_proj custom row op (flashcomm1)" : "the shared expert's SiluAndMul",
+              custom_row_op ? "gate_up_proj" : "down_proj"));
+        }
+        s.notes.push_back(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 on a MoE model without a custom row op or a shared "
+                                      "expert: vllm-ascend {} starts and issues no MLP CMO (no dense MLP reaches the path)",
+                                      s.release->tag));
       }
       if (sem.legacy_mlp_env == LegacyMlpEnv::kOverridesCapped) {
         // The weight_prefetch_config that asks for the same bytes (ratios to 6 decimals, capped).

@@ -125,7 +125,7 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
   }
   // Release-dependent switches the templates read.
   // mmrs_fusion (dense, flashcomm1 active): o_proj / down_proj run npu_mm_reduce_scatter_base and
-  // bypass quant_method.apply, so the attn path does not see them; TP <= 8 from v0.15.
+  // bypass quant_method.apply, so the attn path does not see them; TP <= 8 from v0.13.0rc2 (any TP in v0.13.0rc1).
   v["MMRS"] = !m.is_moe() && fc1_active && (release.flags.mmrs_any_tp || tp <= 8) ? 1 : 0;
   // Routed experts quantized: quant_apply_mlp (which joins the MoE prefetch) rather than unquant_apply_mlp.
   v["MOEQ"] = d.quantization == Quantization::kBf16 ? 0 : 1;
@@ -464,6 +464,15 @@ class Planner {
 
 }  // namespace
 
+CaptureModel capture_model_of(const ModelConfig& model, const Deployment& deployment) {
+  CaptureModel capture(model.num_hidden_layers);
+  capture.qwen3_moe = model.model_type == "qwen3_moe";
+  // A speculative draft: MTP (one layer, num_nextn_predict_layers = 1 in the bundled DeepSeek-V3)
+  // or a one-layer EAGLE head, the common cases.
+  capture.draft_layers = deployment.num_speculative_tokens > 0 ? 1 : 0;
+  return capture;
+}
+
 StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
                          const LayerTemplate& layer_template, const Release& release, const OpTimeTable* op_times) {
   deployment.validate();
@@ -472,7 +481,7 @@ StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment,
   plan.model = model;
   plan.deployment = deployment;
   plan.hardware = hardware;
-  plan.tokens = plan_tokens(deployment, release, model.num_hidden_layers);
+  plan.tokens = plan_tokens(deployment, release, capture_model_of(model, deployment));
   // The fusion passes run on the compiled graph: --eager (enforce_eager) compiles nothing.
   plan.norm_quant_fusion = deployment.graph_mode ? deployment.norm_quant_fusion : NormQuantFusion::kOff;
   plan.template_name = layer_template.name;

@@ -96,6 +96,9 @@ struct StepPlan {
   const PlannedLayerType& type(int index) const { return index >= 0 ? layer_types[static_cast<size_t>(index)] : step_ops; }
 };
 
+// What the release's capture-size rules read of the model.
+CaptureModel capture_model_of(const ModelConfig& model, const Deployment& deployment);
+
 // InputError for a template that names an unknown linear or variable, or lacks a layer type.
 StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
                          const LayerTemplate& layer_template, const Release& release = default_release(),

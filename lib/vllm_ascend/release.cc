@@ -17,7 +17,6 @@ Semantics v023() {
   Semantics s;
   s.code = CodeVersion::kV023;
   s.name = "v0.23";
-  s.moe_target = MoeTarget::kNone;
   return s;
 }
 
@@ -25,7 +24,6 @@ Semantics v018() {
   Semantics s = v023();
   s.code = CodeVersion::kV018;
   s.name = "v0.18";
-  s.moe_target = MoeTarget::kLastLayer;
   return s;
 }
 
@@ -50,32 +48,38 @@ Semantics v013() {
   s.name = "v0.13";
   s.has_mlp_module = false;
   s.missing_module_uses_defaults = false;
-  s.null_module_fails = true;
   s.legacy_mlp_env = LegacyMlpEnv::kOnlyPath;
-  s.mlp_needs_dense_model = false;
   s.mlp_capped = false;
-  s.mla = MlaPrefetch::kComputeStream;
-  s.mla_o_proj_skips_w8a8_static = false;
   return s;
 }
 
-// Release-level flags: capture sizes x2 before v0.18 (vLLM's default) and x(1 + spec) from v0.18
-// (vllm-ascend's _get_default_max_cudagraph_capture_size); PIECEWISE subsampling until v0.20; the
-// A2 MC2 expert limit from v0.18; dense mmrs_fusion at any TP in v0.13 / v0.14.
-constexpr ReleaseFlags kFlags013{2, true, false, true};
-constexpr ReleaseFlags kFlags015{2, true, false, false};
-constexpr ReleaseFlags kFlags018{0, true, true, false};
-constexpr ReleaseFlags kFlags021{0, false, true, false};
+// Release-level flags (docs/vllm-ascend-semantics.md): {capture_seq_factor, capture_appends_max,
+// qwen3_moe_dp_sizes, piecewise_subsampling, a2_mc2_expert_limit, mmrs_any_tp}.
+// v0.13.0rc1: vLLM's capture rule (x2), mmrs_fusion at any TP (ascend_forward_context.py:74).
+constexpr ReleaseFlags kFlags013rc1{2, false, true, true, false, true};
+// v0.13.0rc2: patch_set_cudagraph_sizes.py:57 min(max_num_seqs x decode_query_len, 512) (#5860);
+// mmrs_fusion only at TP <= 8 (#6167).
+constexpr ReleaseFlags kFlags013rc2{1, false, true, true, false, false};
+// v0.13.0rc3, v0.13.0: the patch also appends the largest size (patch_set_cudagraph_sizes.py:91);
+// update_default_aclgraph_sizes is gone.
+constexpr ReleaseFlags kFlags013{1, true, false, true, false, false};
+// v0.14.0rc1: no patch (vLLM's x2 again), the Qwen3-MoE default sizes back.
+constexpr ReleaseFlags kFlags014{2, false, true, true, false, false};
+constexpr ReleaseFlags kFlags015{2, false, false, true, false, false};
+// v0.18: platform.py sizes max_num_seqs x (1 + spec); the A2 MC2 expert limit.
+constexpr ReleaseFlags kFlags018{1, false, false, true, true, false};
+// v0.21: no more PIECEWISE thinning (#9962).
+constexpr ReleaseFlags kFlags021{1, false, false, false, true, false};
 
 }  // namespace
 
 const std::vector<Release>& releases() {
   static const std::vector<Release> table = {
-      {"v0.13.0rc1", "2025-12-27", v013(), kFlags013},
-      {"v0.13.0rc2", "2026-01-24", v013(), kFlags013},
+      {"v0.13.0rc1", "2025-12-27", v013(), kFlags013rc1},
+      {"v0.13.0rc2", "2026-01-24", v013(), kFlags013rc2},
       {"v0.13.0rc3", "2026-04-24", v013(), kFlags013},
       {"v0.13.0", "2026-02-05", v013(), kFlags013},
-      {"v0.14.0rc1", "2026-01-26", v013(), kFlags013},
+      {"v0.14.0rc1", "2026-01-26", v013(), kFlags014},
       {"v0.15.0rc1", "2026-02-27", v015(), kFlags015},
       {"v0.16.0rc1", "2026-03-10", v015(), kFlags015},
       {"v0.17.0rc1", "2026-03-15", v017(), kFlags015},
@@ -123,6 +127,13 @@ const Release& find_release(std::string_view tag) {
     throw InputError(fmt::format(
         "--vllm-ascend {}: vllm-ascend removed weight prefetch in v0.24.0rc1 (PR #11949, \"this feature is "
         "underutilized\"); weight_prefetch_config does nothing there. Releases with it: v0.13.0rc1 .. v0.23.0",
+        tag));
+  }
+  // v0.11.0rc1 .. v0.12.x already have the same weight_prefetch.py, but this tool does not model them.
+  if (std::sscanf(t.c_str(), "v%d.%d", &major, &minor) == 2 && major == 0 && (minor == 11 || minor == 12)) {
+    throw InputError(fmt::format(
+        "--vllm-ascend {}: v0.11 and v0.12 have weight prefetch (the code of v0.13.0rc1) but are not modelled here; "
+        "the closest modelled release is v0.13.0rc1 (--vllm-ascend v0.13.0rc1)",
         tag));
   }
   std::vector<std::string> tags;

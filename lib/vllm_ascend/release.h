@@ -27,42 +27,33 @@ enum class LegacyMlpEnv {
   kGone,              // not read
 };
 
-// Where the MLA/SFA in-stream prefetch (fused_qkv_a_proj, o_proj) runs.
-enum class MlaPrefetch {
-  kComputeStream,     // maybe_npu_prefetch in the current (compute) stream: fully exposed
-  kPrefetchNoJoin,    // prefetch_preprocess on the prefetch stream, never joined by its own wait
-};
-
-// Whose w13 the MoE path prefetches at each MoE layer.
-enum class MoeTarget {
-  kLastLayer,  // layers[layer_idx - 1] with layer_idx never advanced for MoE models: the last layer's w13
-  kNone,       // the lookup returns None for layer_idx <= 0: no MoE CMO and no join
-};
-
+// The rules of one code version that the planner and the config reader apply. Site-level
+// differences (where the MLA prefetch runs, whose w13 the MoE path fetches) are in the layer
+// templates, as sites with `since` / `until` code versions.
 struct Semantics {
   CodeVersion code = CodeVersion::kV023;
   const char* name = "";                    // "v0.23"
   bool has_mlp_module = true;               // prefetch_ratio has an "mlp" module
   bool missing_module_uses_defaults = true; // a missing, empty or null module falls back to its defaults
-  bool null_module_fails = false;           // "attn": null raises at start-up (no fallback to apply)
   LegacyMlpEnv legacy_mlp_env = LegacyMlpEnv::kGone;
-  bool mlp_needs_dense_model = true;        // the MLP path is off for MoE models (is_moe_model)
   bool mlp_capped = true;                   // MAX_PREFETCH_WEIGHT_SIZE applies to the MLP path
-  MlaPrefetch mla = MlaPrefetch::kPrefetchNoJoin;
-  bool mla_o_proj_skips_w8a8_static = true; // the in-stream o_proj prefetch is skipped when the attn path covers it
-  MoeTarget moe_target = MoeTarget::kNone;
   double mlp_cap_bytes = 18.0 * 1024 * 1024;     // MAX_PREFETCH_WEIGHT_SIZE
   double mla_o_proj_cap_bytes = 16.0 * 1024 * 1024;  // MAX_O_PROJ_PREFETCH_SIZE
   int mlp_tokens_below = 500;               // _EXTRA_CTX.num_tokens < 500
-  int moe_tokens_at_least = 96;             // MOE_PREFETCH_TOKEN_THRESHOLD
 };
 
-// Flags that changed between tags of one code version.
+// Flags that changed between tags of one code version (docs/vllm-ascend-semantics.md, "capture
+// sizes" and "mmrs_fusion").
 struct ReleaseFlags {
-  int capture_tokens_per_seq = 0;   // max capture size = max_num_seqs x this (0: 1 + speculative tokens), capped at 512
+  // Largest capture size = min(max_num_seqs x (1 + speculative tokens) x this, 512): 2 with vLLM's
+  // own rule (v0.13.0rc1, v0.14.0rc1 .. v0.17.0rc1), 1 with vllm-ascend's (v0.13.0rc2 .. v0.13.0
+  // patch it; v0.18 on set it).
+  int capture_seq_factor = 1;
+  bool capture_appends_max = false;   // the largest size joins the grid (v0.13.0rc3, v0.13.0)
+  bool qwen3_moe_dp_sizes = false;    // update_default_aclgraph_sizes: Qwen3-MoE at TP 1, DP > 1
   bool piecewise_subsampling = true;  // update_aclgraph_sizes thins the capture sizes in PIECEWISE mode
-  bool a2_mc2_expert_limit = true;  // A2 MC2 also needs <= 24 experts per rank
-  bool mmrs_any_tp = false;         // dense mmrs_fusion at any TP (later: TP <= 8 only)
+  bool a2_mc2_expert_limit = true;    // A2 MC2 also needs <= 24 experts per rank
+  bool mmrs_any_tp = false;           // dense mmrs_fusion at any TP (v0.13.0rc1; later TP <= 8 only)
 };
 
 struct Release {

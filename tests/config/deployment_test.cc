@@ -76,11 +76,40 @@ TEST(CaptureSizes, FromV018TheMaximumIsSeqsTimesOnePlusSpeculativeTokens) {
   EXPECT_EQ(caps(72, 0, 1, false, "v0.18.0rc1").back(), 72);
 }
 
-TEST(CaptureSizes, BeforeV018TheMaximumIsTwiceTheSeqs) {
-  // v0.17.0rc1:vllm_ascend/platform.py:252 calls vLLM's _set_cudagraph_sizes: min(max_num_seqs * 2, 512).
+TEST(CaptureSizes, VllmsOwnRuleDoublesTheSeqs) {
+  // v0.17.0rc1:vllm_ascend/platform.py:252 calls vLLM's _set_cudagraph_sizes:
+  // min(max_num_seqs x (1 + spec) x 2, 512) (vLLM PR #30330; docs/vllm-ascend-semantics.md).
   EXPECT_EQ(caps(72, 0, 1, false, "v0.17.0rc1").back(), 144);
-  EXPECT_EQ(caps(72, 3, 1, false, "v0.13.0rc1").back(), 144);  // speculative tokens do not enter
+  EXPECT_EQ(caps(72, 0, 1, false, "v0.13.0rc1").back(), 144);
+  EXPECT_EQ(caps(40, 1, 1, false, "v0.14.0rc1").back(), 160);
   EXPECT_EQ(caps(300, 0, 1, false, "v0.15.0rc1").back(), 512);
+}
+
+TEST(CaptureSizes, V013Rc2ToV013PatchTheMaximumToSeqsTimesOnePlusSpec) {
+  // v0.13.0rc2:vllm_ascend/patch/platform/patch_set_cudagraph_sizes.py:57
+  // min(max_num_seqs * decode_query_len, 512) (#5860); no maximum appended in rc2.
+  EXPECT_EQ(caps(72, 0, 1, false, "v0.13.0rc2").back(), 72);
+  EXPECT_EQ(caps(75, 0, 1, false, "v0.13.0rc2").back(), 72);
+  EXPECT_EQ(caps(72, 1, 1, false, "v0.13.0rc2").back(), 144);
+  // v0.13.0rc3:vllm_ascend/patch/platform/patch_set_cudagraph_sizes.py:91-92 appends the maximum.
+  EXPECT_EQ(caps(75, 0, 1, false, "v0.13.0rc3").back(), 75);
+  EXPECT_EQ(caps(75, 0, 1, false, "v0.13.0").back(), 75);
+  EXPECT_EQ(caps(72, 0, 1, false, "v0.13.0"), caps(72, 0, 1, false, "v0.13.0rc2"));  // 72 is a grid point already
+}
+
+TEST(CaptureSizes, Qwen3MoeAtTp1WithDpTakesItsOwnSizes) {
+  // v0.13.0rc1:vllm_ascend/utils.py:463-472 update_default_aclgraph_sizes: [1,2,5,10,15,20] +
+  // range(24, max + 1, 8) for qwen3_moe at TP 1 and DP > 1 (also in v0.13.0rc2 and v0.14.0rc1).
+  Deployment d;
+  d.max_num_seqs = 24;
+  d.tensor_parallel = 1;
+  d.data_parallel = 4;
+  CaptureModel qwen3_moe(0);
+  qwen3_moe.qwen3_moe = true;
+  EXPECT_EQ(capture_sizes(d, find_release("v0.14.0rc1"), qwen3_moe), (std::vector<int>{1, 2, 5, 10, 15, 20, 24, 32, 40, 48}));
+  EXPECT_EQ(capture_sizes(d, find_release("v0.13.0rc3"), qwen3_moe), capture_sizes(d, find_release("v0.13.0rc3"), 0));
+  d.data_parallel = 1;
+  EXPECT_EQ(capture_sizes(d, find_release("v0.14.0rc1"), qwen3_moe), capture_sizes(d, find_release("v0.14.0rc1"), 0));
 }
 
 TEST(CaptureSizes, NoMaximumIsAppendedBetweenGridPoints) {
@@ -123,6 +152,30 @@ TEST(CaptureSizes, PiecewiseGraphsThinTheSizesUntilV020) {
   d.tensor_parallel = 4;
   d.graph_mode = false;
   EXPECT_EQ(capture_sizes(d, find_release("v0.18.0"), 64), caps(72, 0, 4, true));
+}
+
+TEST(CaptureSizes, ADraftModelAddsItsLayersToTheGraphBudget) {
+  // v0.18.0rc1:vllm_ascend/utils.py:491-495: resources_per_graph += draft layers + 1. 64 + 1 + 2
+  // = 67: floor(1760 / 67 / 3) = 8 sizes instead of 9.
+  Deployment d;
+  d.max_num_seqs = 72;
+  d.tensor_parallel = 4;
+  CaptureModel m(64);
+  EXPECT_EQ(capture_sizes(d, find_release("v0.18.0"), m).size(), 9u);
+  m.draft_layers = 1;
+  EXPECT_EQ(capture_sizes(d, find_release("v0.18.0"), m).size(), 8u);
+}
+
+TEST(CaptureSizes, ABudgetOfFewerThanTwoSizesFailsAtStartUp) {
+  // v0.18.0rc1:vllm_ascend/utils.py:560-563 divides by max_num_batch_sizes - 1.
+  Deployment d;
+  d.max_num_seqs = 72;
+  d.tensor_parallel = 4;
+  d.data_parallel = 2;
+  // 2 groups: floor((1800 - 80) / 301 / 5) = 1 size.
+  EXPECT_PRED2(test::contains, test::error_of([&] { capture_sizes(d, find_release("v0.18.0"), 300); }),
+               "fails at start-up");
+  EXPECT_NO_THROW(capture_sizes(d, find_release("v0.21.0rc1"), 300));
 }
 
 TEST(CaptureSizes, StrictlyIncreasing) {
@@ -223,7 +276,8 @@ TEST(PlanTokens, PrefillRoundsToTpMultiple) {
   EXPECT_EQ(p.scheduled_tokens, 4097);
   EXPECT_EQ(p.padded_tokens, 4100);  // round_up(4097, 4)
   EXPECT_EQ(p.num_seqs, 2);          // ceil(4097 / 4096) prompts
-  EXPECT_TRUE(p.capture_sizes.empty());
+  // The runner's graph sizes are still known (they fix the MC2 capacity); the prefill is not padded to them.
+  EXPECT_EQ(p.capture_sizes, capture_sizes(d, find_release("v0.23.0"), 0));
   EXPECT_PRED2(contains, p.padding, "multiple of TP");
 
   d.num_tokens = 4096;  // already a multiple

@@ -367,7 +367,7 @@ TEST(ReadLegacyEnv, ReadsAssignments) {
 
 TEST(ReadLegacyEnv, RefusesBadValues) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=-5", "whole number of bytes"},
+      {"VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=-1099511627777", "whole number of bytes"},
       {"VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=abc", "whole number of bytes"},
       {"VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=12x", "whole number of bytes"},
       {"VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=1.5", "whole number of bytes"},

@@ -66,8 +66,46 @@ TEST(LoadScenario, EveryReleaseTagLoadsAndLaterOnesAreRefused) {
     EXPECT_PRED2(contains, msg, "removed weight prefetch in v0.24.0rc1 (PR #11949");
   }
   ScenarioInputs in = inputs();
-  in.vllm_ascend_version = "v0.12.0";
+  in.vllm_ascend_version = "v0.10.1rc1";
   EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "expected one of v0.13.0rc1, ");
+  // v0.11 / v0.12 have the feature (the v0.13.0rc1 code) but are not modelled: the message says so.
+  in.vllm_ascend_version = "v0.12.0";
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "closest modelled release is v0.13.0rc1");
+}
+
+// v0.15.0rc1:vllm_ascend/ops/weight_prefetch.py:146-149 / :162-164: the legacy MLP path on a MoE
+// model fails only where something reads a dense mlp: an o_proj custom row op or a shared expert.
+TEST(LoadScenario, LegacyMlpOnAMoeModelFailsOnlyWhereADenseMlpIsRead) {
+  ScenarioInputs in = inputs();
+  in.vllm_ascend_version = "v0.16.0rc1";
+  in.model = "Qwen3-30B-A3B";
+  in.deployment.num_tokens = 64;
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+  // TP4 with flashcomm1: the o_proj custom row op reads mlp.gate_up_proj.
+  in.deployment.tensor_parallel = 4;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "the o_proj custom row op (flashcomm1)");
+  // TP1: no custom row op, no shared expert in Qwen3-MoE: it starts and no MLP CMO is issued.
+  in.deployment.tensor_parallel = 1;
+  const Scenario s = load_scenario(in);
+  bool noted = false;
+  for (const auto& n : s.notes) noted |= contains(n, "issues no MLP CMO");
+  EXPECT_TRUE(noted);
+}
+
+// v0.15.0rc1:vllm_ascend/ops/weight_prefetch.py:151-158 int() takes a negative size; max_size <= 0
+// then prefetches the whole tensor (:225-226). v0.13 passes it to npu_prefetch, which needs > 0.
+TEST(LoadScenario, ANegativeLegacySizeIsTheWholeTensorFromV015AndAStartUpErrorBefore) {
+  ScenarioInputs in = inputs();
+  in.model = "Qwen3-8B";
+  in.deployment.num_tokens = 16;
+  in.env_assignments = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1", "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE=-1"};
+  in.vllm_ascend_version = "v0.16.0rc1";
+  const Scenario s = load_scenario(in);
+  bool warned = false;
+  for (const auto& w : s.warnings) warned |= contains(w, "down_proj");
+  EXPECT_TRUE(warned) << "the whole-tensor trap is reported";
+  in.vllm_ascend_version = "v0.14.0rc1";
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "requires max_size > 0");
 }
 
 TEST(LoadScenario, BeforeV015TheLegacyVariablesRunTheMlpPathBesideTheConfig) {
