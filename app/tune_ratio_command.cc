@@ -34,6 +34,7 @@ struct TuneOptionsCli {
   double near_optimal_pct = 0.5;
   double disable_threshold_pct = 1.0;
   std::string plot_path;
+  std::string sweep_csv_path;
   std::string config_out_path;
   std::string out_path;
 };
@@ -112,7 +113,11 @@ int run(TuneOptionsCli& o) {
     config = json_output(nlohmann::json{
         {"weight_prefetch_config", report.recommended_config().to_inner_json(scenario.release->semantics)}});
   }
-  write_outputs_atomically({{o.plot_path, svg}, {o.config_out_path, config}, {output_path(o.out_path), main_output}});
+  const std::string sweep = o.sweep_csv_path.empty() ? std::string() : tune_sweep_csv(report);
+  write_outputs_atomically({{o.plot_path, svg},
+                            {o.sweep_csv_path, sweep},
+                            {o.config_out_path, config},
+                            {output_path(o.out_path), main_output}});
   return 0;
 }
 
@@ -140,6 +145,8 @@ Subcommand tune_ratio_subcommand() {
                            "advise disabling prefetch when the gain over disabled is below this %")
                 ->capture_default_str();
             sub.add_option("--plot", o->plot_path, "write an SVG: step time against each ratio, heat map for two keys");
+            sub.add_option("--sweep-csv", o->sweep_csv_path,
+                           "write the curves behind the plot as CSV: key, ratio, workload entry, step time");
             sub.add_option("--out", o->config_out_path,
                            "write the recommended config (disabled when that is the advice) for --additional-config @FILE");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");

@@ -182,4 +182,17 @@ nlohmann::json tune_json(const TuneReport& rep) {
   };
 }
 
+std::string tune_sweep_csv(const TuneReport& rep) {
+  std::string out = "key,ratio,module_off,num_tokens,weight,step_time_us\n";
+  for (const auto& c : rep.result.curves) {
+    for (size_t i = 0; i < c.ratios.size(); ++i) {
+      for (size_t p = 0; p < c.plan_step_time_us.size() && p < rep.workload.size(); ++p) {
+        out += fmt::format("{},{},{},{},{},{}\n", ratio_key_name(c.key), c.ratios[i], c.ratios[i] == 0 ? 1 : 0,
+                           rep.workload[p].num_tokens, rep.workload[p].weight, c.plan_step_time_us[p][i]);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace pt

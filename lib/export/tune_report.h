@@ -25,5 +25,8 @@ struct TuneReport {
 
 std::string tune_text(const TuneReport& report);
 nlohmann::json tune_json(const TuneReport& report);
+// The curves behind the plot: each tuned key swept with the others at the tuned point, per
+// workload entry. One header, raw numbers; ratio 0 with module_off 1 is the key's module off.
+std::string tune_sweep_csv(const TuneReport& report);
 
 }  // namespace pt

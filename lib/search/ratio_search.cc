@@ -38,7 +38,9 @@ double workload_step_time(const std::vector<const StepPlan*>& plans, const std::
 namespace {
 
 constexpr size_t kMaxGridPoints = 2'000'000'000;
-constexpr double kTieUs = 1e-9;
+// Configurations within 0.1 ns of each other tie; a tie goes to the one met first (the smaller ratios,
+// off before a one-byte CMO), so no bytes are moved for a gain nobody can measure.
+constexpr double kTieUs = 1e-4;
 
 // Grid values are rounded to 1e-6 so they read back from the emitted JSON bit-identical.
 double grid_value(size_t i, double step) { return std::round(static_cast<double>(i) * step * 1e6) / 1e6; }
@@ -950,6 +952,8 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
       const double v = objective.evaluate(probe);
       curve.ratios.push_back(result.tuned[k].grid[i]);
       curve.step_time_us.push_back(v);
+      curve.plan_step_time_us.resize(plans.size());
+      for (size_t p = 0; p < plans.size(); ++p) curve.plan_step_time_us[p].push_back(objective.evaluate(probe, static_cast<int>(p)));
       if (v <= best_value * (1.0 + options.near_optimal_pct / 100.0) + kTieUs) {
         if (!found) range.min = result.tuned[k].grid[i];
         if (found && left) range.contiguous = false;

@@ -86,8 +86,9 @@ struct NearOptimalRange {
 
 struct RatioCurve {
   RatioKey key;
-  std::vector<double> ratios;
+  std::vector<double> ratios;        // the grid: 0 is the module off
   std::vector<double> step_time_us;  // weighted, other keys at their best
+  std::vector<std::vector<double>> plan_step_time_us;  // per workload entry, per ratio
 };
 
 struct RatioHeatmap {

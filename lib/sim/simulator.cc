@@ -400,7 +400,10 @@ class Engine {
   }
 
   // HBM split between the compute op (demand d_c) and the CMO (demand d_p). Below capacity both get
-  // what they ask; above it the CMO gets its QoS-weighted share, or what the op leaves if more.
+  // what they ask; above it a weighted arbiter gives each a share in proportion to its demand
+  // times its weight (the op 1, the CMO cmo_qos_weight), so a CMO beside a saturating op keeps
+  // that fraction of its own rate whatever the rate (the H200 analog's contention rows). The rule
+  // is continuous at the capacity.
   void share(double d_c, double d_p, double& r_c, double& r_p) const {
     const double cap = hbm_per_us_;
     if (d_c + d_p <= cap) {
@@ -409,9 +412,17 @@ class Engine {
       return;
     }
     const double w = hw_.cmo_qos_weight;
-    const double fair_p = cap * w / (1.0 + w);
-    r_p = std::min(d_p, std::max(fair_p, cap - d_c));
-    r_c = std::min(d_c, cap - r_p);
+    const double share_c = cap * d_c / (d_c + w * d_p);
+    if (share_c >= d_c) {  // the op asks less than its share: the CMO takes the rest
+      r_c = d_c;
+      r_p = std::min(d_p, cap - d_c);
+    } else if (cap - share_c >= d_p) {  // the CMO asks less than its share: the op takes the rest
+      r_p = d_p;
+      r_c = std::min(d_c, cap - d_p);
+    } else {
+      r_c = share_c;
+      r_p = cap - share_c;
+    }
   }
 
   // ---- L2 -------------------------------------------------------------------------------------

@@ -282,20 +282,20 @@ TEST(SimulatorClosedForm, ForkAndJoinCostsAreChargedOnTheComputeStream) {
 //    r_p = min(d_p, max(cap * w / (1 + w), cap - d_c)) and the op r_c = min(d_c, cap - r_p); the op
 //    progresses at r_c / d_c of its own speed.
 
-TEST(SimulatorClosedForm, ContentionWithEqualQosSlowsTheOpOnly) {
-  // d_c = 3.6e7 B / 40 us = 9e5 B/us; d_p = 5e5; w = 1: fair share 5e5 -> r_p = 5e5, r_c = 5e5,
-  // op speed 5/9. The CMO ends after 25.165824 us (its full rate); the op has done
-  // 25.165824 * 5/9 = 13.981013 us of its 40 and finishes the rest alone:
-  // 25.165824 + (40 - 13.98101333) = 51.18481067 us.
+TEST(SimulatorClosedForm, ContentionWithEqualQosSplitsHbmInProportionToDemand) {
+  // d_c = 3.6e7 B / 40 us = 9e5 B/us; d_p = 5e5; w = 1: each gets cap x demand / (9e5 + 5e5), so
+  // both run at 5/7 of their rate. The CMO ends after 25.165824 x 7/5 = 35.2321536 us; the op has
+  // done 25.165824 us of its 40 and finishes the rest alone: 35.2321536 + 14.834176 = 50.0663296 us.
   Closed c;
   c.window()["hbm_bytes"] = 3.6e7;
   StepResult r = c.run();
-  const double op_us = kDownCmoUs + (40 - kDownCmoUs * 5.0 / 9.0);
+  const double cmo_us = kDownCmoUs * 7.0 / 5.0;
+  const double op_us = cmo_us + (40 - cmo_us * 5.0 / 7.0);
+  EXPECT_NEAR(op_us, 50.0663296, 1e-7);
   EXPECT_NEAR(c.op(r, "window", 0).duration_us, op_us, kTol);
-  EXPECT_NEAR(op_us, 51.18481067, 1e-7);
   auto cmo = c.cmos(r, 0);
   ASSERT_EQ(cmo.size(), 1u);
-  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 10 + kDownCmoUs, kTol);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 10 + cmo_us, kTol);
   const SiteSummary& s = site(r, "mlp.down");
   EXPECT_NEAR(s.stall_us, 0, kTol);
   EXPECT_NEAR(s.vector_slowdown_us, op_us - 40, kTol);
@@ -303,26 +303,21 @@ TEST(SimulatorClosedForm, ContentionWithEqualQosSlowsTheOpOnly) {
   EXPECT_NEAR(s.window_us, op_us, kTol);
 }
 
-TEST(SimulatorClosedForm, ContentionWithLowQosSlowsBoth) {
-  // w = 0.5: fair share 1e6 * 0.5 / 1.5 = 333333.3 B/us; cap - d_c = 1e5 -> r_p = 1e6/3;
-  // r_c = min(9e5, 2e6/3) = 2e6/3 -> op speed 20/27. The CMO takes 12582912 * 3 / 1e6 = 37.748736 us;
-  // by then the op has done 37.748736 * 20/27 = 27.96202667 us and needs 12.03797333 more:
-  // window op 49.78670933 us; CMO ends at 10 + 37.748736 = 47.748736.
+TEST(SimulatorClosedForm, ContentionWithLowQosSlowsBothAndTheCmoOutlastsTheWindow) {
+  // w = 0.5: the op's share is 1e6 x 9e5 / (9e5 + 0.5 x 5e5) = 18e6/23 B/us (speed 20/23), the
+  // CMO's 5e6/23. The op ends first, after 40 x 23/20 = 46 us, when the CMO has moved 1e7 B; the
+  // 2582912 B left move at the full 5e5 B/us: 5.165824 us more, all of it a stall.
   Closed c;
   c.hw.cmo_qos_weight = 0.5;
   c.window()["hbm_bytes"] = 3.6e7;
   StepResult r = c.run();
-  const double cmo_us = kDownBytes * 3 / 1e6;
-  const double op_us = cmo_us + (40 - cmo_us * 20.0 / 27.0);
-  EXPECT_NEAR(cmo_us, 37.748736, 1e-9);
-  EXPECT_NEAR(op_us, 49.78670933, 1e-7);
-  EXPECT_NEAR(c.op(r, "window", 0).duration_us, op_us, kTol);
+  EXPECT_NEAR(c.op(r, "window", 0).duration_us, 46, kTol);
   auto cmo = c.cmos(r, 0);
   ASSERT_EQ(cmo.size(), 1u);
   EXPECT_NEAR(cmo[0].start_us, 10, kTol);
-  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 47.748736, kTol);
-  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, cmo_us, kTol);
-  EXPECT_NEAR(site(r, "mlp.down").stall_us, 0, kTol);
+  EXPECT_NEAR(cmo[0].start_us + cmo[0].duration_us, 10 + 46 + 5.165824, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").prefetch_us, 51.165824, kTol);
+  EXPECT_NEAR(site(r, "mlp.down").stall_us, 5.165824, kTol);
 }
 
 TEST(SimulatorClosedForm, ContentionWithLowQosSlowsTheCmoOnlyAndStalls) {
@@ -850,9 +845,10 @@ TEST(SimulatorRace, AnOpThatCatchesTheFrontGainsNothingMoreAndSharesHbmAfterward
   // CMO at 1e5 B/us from t = 10. down (measured 30 us) starts at t = 20 with its fixed part,
   // 30 - W / 1e6 us without HBM traffic, while the CMO lands L0 = (10 + fixed) x 1e5 B. Then it
   // streams its weight: L2 at v = 1 / tau_l, catching the front (moving at 1e5) after
-  // dt = L0 / (v - 1e5), at byte p = v dt; the rest from HBM, where the op alone would take the
-  // whole 1e6 B/us: with the CMO's 1e5 beside it the op gets 9e5 (0.9 of its speed). The CMO moves
-  // every byte: it ends at 10 + W / 1e5, and the wait after down stalls until then.
+  // dt = L0 / (v - 1e5), at byte p = v dt (at t = 10 + p / 1e5); the rest from HBM, where the op
+  // asks 1e6 B/us and the CMO 1e5: with w = 1 each gets cap x demand / 1.1e6, both at 1/1.1 of
+  // their speed. The CMO moves every byte: (W - p) / 10 during the op's HBM phase of
+  // 1.1 (W - p) / 1e6 us, the rest alone at 1e5; the wait after down stalls until then.
   Closed c;
   c.tmpl = race_template(10);
   c.hw.cmo_GBps = 100;
@@ -862,15 +858,15 @@ TEST(SimulatorRace, AnOpThatCatchesTheFrontGainsNothingMoreAndSharesHbmAfterward
   const double tau_h = 1 / kHbmRate, tau_l = tau_h - 0.5 / kHbmRate, v = 1 / tau_l;
   const double landed = (10 + fixed) * 1e5;
   const double dt = landed / (v - 1e5), p = v * dt;
-  const double down_us = fixed + p * tau_l + (W - p) * tau_h / 0.9;
+  const double down_us = fixed + p * tau_l + (W - p) * tau_h * 1.1;
   EXPECT_NEAR(c.op(r, "down", 0).duration_us, down_us, 1e-6);
   EXPECT_NEAR(c.op(r, "down", 0).l2_read_bytes, p, 1);
   const SiteSummary& s = site(r, "mlp.down");
   EXPECT_TRUE(s.race);
   EXPECT_NEAR(s.hit_bytes, p, 1);
   EXPECT_NEAR(s.matmul_saved_us, p * 0.5 / kHbmRate, 1e-6);
-  EXPECT_NEAR(s.vector_slowdown_us, (W - p) * tau_h * (1 / 0.9 - 1), 1e-6);  // what the CMO cost the op
-  const double cmo_end = 10 + W / 1e5;
+  EXPECT_NEAR(s.vector_slowdown_us, (W - p) * tau_h * 0.1, 1e-6);  // what the CMO cost the op
+  const double cmo_end = 10 + p / 1e5 + 1.1 * (W - p) / 1e6 + 0.9 * (W - p) / 1e5;
   EXPECT_NEAR(s.stall_us, cmo_end - (20 + down_us), 1e-6);
   EXPECT_NEAR(r.step_time_us, cmo_end + 5 + 5, 1e-6);
 }
@@ -947,7 +943,10 @@ TEST(SimulatorWaits, AGraphJoinsWhatNoWaitCoveredAtTheEndOfTheStepAndEagerDoesNo
   const double compute_end = 10 + 10 + 20 + 30 + 20 + 5;  // down races a slow front: check below
   const SiteSummary& s = site(graph, "mlp.down");
   EXPECT_EQ(s.join, JoinKind::kStepEnd);
-  const double cmo_end = 10 + kDownBytes / 1e5;
+  // The CMO alone would end at 10 + W / 1e5; while down streams from HBM beside it both run at
+  // 1/1.1 of their speed (w = 1, demands 1e6 and 1e5), so the CMO loses as much time as down does.
+  const double cmo_end = 10 + kDownBytes / 1e5 + s.vector_slowdown_us;
+  EXPECT_GT(s.vector_slowdown_us, 0);
   EXPECT_NEAR(graph.step_time_us, cmo_end, 1e-6);
   EXPECT_NEAR(graph.end_of_step_wait_us, cmo_end - (graph.step_time_us - graph.end_of_step_wait_us), 1e-9);
   EXPECT_GT(graph.end_of_step_wait_us, 0);
