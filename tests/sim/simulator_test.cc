@@ -1023,7 +1023,9 @@ TEST(SimulatorAccounting, APrefetchAtAFusableQuantizeKeepsItUnfused) {
   EXPECT_NEAR(site(r, "attn.qkv").unfused_quant_us, qkv_quant_us, 1e-9);
   // gate_up_quant has no prefetch reading its norm: fused, no event of its own.
   for (const auto& e : r.timeline) {
-    if (e.kind == EventKind::kOp && e.layer_type == 0) EXPECT_NE(ops[static_cast<size_t>(e.op)].name, "gate_up_quant");
+    if (e.kind == EventKind::kOp && e.layer_type == 0) {
+      EXPECT_NE(ops[static_cast<size_t>(e.op)].name, "gate_up_quant");
+    }
   }
 }
 
