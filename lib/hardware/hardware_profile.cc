@@ -21,6 +21,7 @@ struct Field {
   double HardwareProfile::*member;
   double min;
   double max;
+  bool optional = false;  // a profile may leave it out (then it reads 0)
 };
 
 // Ranges refuse typos and unit slips (TB/s given as GB/s) without judging plausible hardware.
@@ -44,6 +45,9 @@ const std::vector<Field>& fields() {
       {"join_us", &HardwareProfile::join_us, 0.0, 1e5},
       {"comm_GBps", &HardwareProfile::comm_GBps, 1e-3, 1e6},
       {"comm_latency_us", &HardwareProfile::comm_latency_us, 0.0, 1e6},
+      // Optional so that profiles written before it still load; without it the weights + KV cache
+      // fit check is skipped.
+      {"hbm_capacity_bytes", &HardwareProfile::hbm_capacity_bytes, 1.0, 1e15, true},
   };
   return f;
 }
@@ -104,6 +108,7 @@ HardwareProfile parse_hardware_profile(const std::string& text, const std::strin
   }
   for (const auto& f : fields()) {
     if (!params.has(f.name)) {
+      if (f.optional) continue;
       throw InputError(fmt::format("{}: {}: missing required parameter", source, params.child_path(f.name)));
     }
     JsonReader p = params.child(f.name);

@@ -29,6 +29,7 @@ struct HardwareProfile {
   double join_us = 0;
   double comm_GBps = 0;
   double comm_latency_us = 0;
+  double hbm_capacity_bytes = 0;  // device memory; 0 when the profile does not give it (optional)
 
   struct Provenance {
     std::string source;
@@ -41,7 +42,7 @@ struct HardwareProfile {
   double get(const std::string& name) const;
 };
 
-// Parameter names in schema order.
+// Parameter names in schema order (hbm_capacity_bytes, the one optional parameter, last).
 const std::vector<std::string>& hardware_parameter_names();
 
 HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source);
