@@ -19,7 +19,7 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
       ->capture_default_str();
   model_option_ = app.add_option("--model", inputs.model,
                  "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
-                 "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B)")
+                 "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B, GLM-4.5-Air, Mistral-Small-24B)")
       ->capture_default_str();
   app.add_option("--hardware", inputs.hardware, "hardware profile JSON, or bundled: 910B1, 910B2, 910B3, 910B4, a3-die")
       ->capture_default_str();

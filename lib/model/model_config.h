@@ -5,8 +5,9 @@
 
 namespace pt {
 
-// Architecture families whose decoder layers vllm-ascend runs differently.
-enum class ModelFamily { kDense, kQwen3Moe, kDeepseekV3, kQwen3Next };
+// Architecture families whose decoder layers vllm-ascend runs differently; each has a bundled layer
+// template sample_profiles/layers/<family_name>.json.
+enum class ModelFamily { kDense, kQwen3Moe, kDeepseekV3, kQwen3Next, kGlm4Moe };
 
 const char* family_name(ModelFamily family);
 
@@ -25,7 +26,14 @@ struct ModelConfig {
   int num_key_value_heads = 0;
   int head_dim = 0;
   int vocab_size = 0;
-  bool qk_norm = false;  // Qwen3 per-head q/k RMSNorm
+  bool qk_norm = false;  // per-head q/k RMSNorm (Qwen3; GLM-4.5 with use_qk_norm)
+  double partial_rotary_factor = 1.0;  // share of each head the rotary embedding turns (GLM-4.5: 0.5)
+  bool attention_bias = false;         // qkv bias (GLM-4.5): added inside the quantized matmul, no op of its own
+  bool tie_word_embeddings = false;    // lm_head shares the embedding tensor
+  // The decoder sits under .language_model (a multimodal wrapper whose config.json nests it in
+  // text_config): vllm-ascend finds no model_instance.model.start_layer, so it never sets
+  // _EXTRA_CTX.layer_idx (v0.23.0:vllm_ascend/utils.py:1284), which the MLP and MoE paths need.
+  bool language_model_wrapped = false;
 
   // MoE
   int num_experts = 0;
@@ -62,7 +70,8 @@ struct ModelConfig {
 // Hugging Face architectures this tool models, for error messages and docs.
 const std::vector<std::string>& supported_architectures();
 
-// Parses config.json text. `source` names the file in errors.
+// Parses config.json text. `source` names the file in errors. A multimodal wrapper's shapes are
+// read from its text_config.
 ModelConfig parse_model_config(const std::string& text, const std::string& source);
 
 // `spec` is a config.json path, a directory holding one, or a bundled short name

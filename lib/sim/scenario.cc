@@ -106,6 +106,18 @@ Scenario load_scenario(const ScenarioInputs& in) {
       }
     }
   }
+  if (s.model.language_model_wrapped && s.model.is_moe() && sem.code < CodeVersion::kV023 && s.config.enabled &&
+      s.config[RatioKey::kMoeGateUp].on) {
+    // Before v0.23 the MoE path reads model_instance.model.layers[layer_idx - 1] unguarded; a wrapper
+    // has no .model, and the start-up profile run (well above 96 tokens per rank at gating) reaches it.
+    throw InputError(fmt::format(
+        "{} on vllm-ascend {}: the MoE prefetch (moe module on) reads model_instance.model.layers[layer_idx - 1], "
+        "which this wrapper lacks (its decoder is under .language_model), so the first forward of {} or more tokens per "
+        "rank at gating, the start-up profile run included, fails with an AttributeError "
+        "(v0.22.1rc1:vllm_ascend/ops/weight_prefetch.py:99; v0.13.0: :86). Switch the module off with "
+        "{{\"moe\": {{\"gate_up\": 0}}}}, or model v0.23.0rc1 or later, whose lookup returns None instead",
+        s.model.hf_architecture, s.release->tag, sem.moe_tokens_at_least));
+  }
   for (auto& w : whole_tensor_warnings(s.plan, s.config, s.cap_reading)) s.warnings.push_back(std::move(w));
   return s;
 }

@@ -194,6 +194,65 @@ TEST(LoadScenario, HardwareOverridesCapReadingAndOpTimes) {
   std::filesystem::remove_all(dir);
 }
 
+std::string fixture(const std::string& dir) { return test::source_path("tests/data/models/" + dir); }
+
+TEST(LoadScenario, WrappedLanguageModelsGetTheAttentionPathsButNotTheMlpPaths) {
+  ScenarioInputs in = inputs(fixture("qwen3-vl-8b"));
+  in.deployment.num_tokens = 16;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "dense");
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  EXPECT_TRUE(site(r, "attn.qkv").active);  // keyed on the linear's class in the W8A8 method
+  EXPECT_TRUE(site(r, "attn.o").active);
+  for (const char* name : {"mlp.gate_up", "mlp.down"}) {
+    EXPECT_FALSE(site(r, name).active) << name;
+    EXPECT_PRED2(contains, site(r, name).reason, "Qwen3VLForConditionalGeneration keeps its decoder under .language_model") << name;
+  }
+  // The same decoder unwrapped (Qwen3-8B-like shapes aside) runs them.
+  ScenarioInputs plain = inputs("Qwen3-8B");
+  plain.deployment.num_tokens = 16;
+  const Scenario p = load_scenario(plain);
+  EXPECT_TRUE(site(simulate_step(p.plan, p.config, SimOptions{}), "mlp.down").active);
+}
+
+TEST(LoadScenario, AWrappedMoeModelCrashesTheMoePathBeforeV023) {
+  ScenarioInputs in = inputs(fixture("qwen3-vl-30b-a3b"));
+  in.vllm_ascend_version = "v0.18.0";
+  const std::string msg = error_of([&] { load_scenario(in); });
+  EXPECT_PRED2(contains, msg, "Qwen3VLMoeForConditionalGeneration on vllm-ascend v0.18.0: the MoE prefetch");
+  EXPECT_PRED2(contains, msg, "fails with an AttributeError");
+  // Off, the path is not reached; from v0.23 the lookup returns None.
+  in.additional_config = R"({"weight_prefetch_config": {"enabled": true, "prefetch_ratio": {"moe": {"gate_up": 0}}}})";
+  EXPECT_NO_THROW(load_scenario(in));
+  in.additional_config.reset();
+  in.vllm_ascend_version = "v0.23.0";
+  EXPECT_NO_THROW(load_scenario(in));
+}
+
+TEST(LoadScenario, Glm45AirRunsItsOwnTemplate) {
+  ScenarioInputs in = inputs("GLM-4.5-Air");
+  in.deployment.num_tokens = 16;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "glm4_moe");
+  EXPECT_EQ(s.plan.variables.at("RF"), 0.5);
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  bool qkv_moe = false, down_dense = false, shared_down = false;
+  for (const auto& site : r.sites) {
+    if (site.site == "attn.qkv" && site.layer_type == "moe") qkv_moe = site.active;
+    if (site.site == "attn.o/down_proj" && site.layer_type == "dense") down_dense = site.active;
+    if (site.site == "attn.o/shared_down_proj") {
+      shared_down = site.active;
+      EXPECT_PRED2(contains, site.reason, "w8a8_dynamic");  // ModelSlim quantizes the shared expert dynamically
+    }
+    if (site.site.starts_with("mlp.")) {
+      EXPECT_FALSE(site.active) << site.site;  // a MoE model: no MLP path
+    }
+  }
+  EXPECT_TRUE(qkv_moe);
+  EXPECT_TRUE(down_dense);
+  EXPECT_FALSE(shared_down);
+}
+
 TEST(LoadScenario, BadInputsAreRefusedNamingThem) {
   {
     ScenarioInputs in = inputs("NoSuchModel");
