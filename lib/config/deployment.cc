@@ -72,6 +72,15 @@ void Deployment::validate() const {
   if (max_num_seqs) check(*max_num_seqs >= 1 && *max_num_seqs <= kMaxTokens, fmt::format("--max-num-seqs {}: expected 1..{}", *max_num_seqs, kMaxTokens));
   check(num_speculative_tokens >= 0 && num_speculative_tokens <= 64, fmt::format("--num-speculative-tokens {}: expected 0..64", num_speculative_tokens));
   check(context_len >= 1 && context_len <= kMaxTokens, fmt::format("--context-len {}: expected 1..{}", context_len, kMaxTokens));
+  if (phase == Phase::kDecode && num_tokens && max_num_seqs) {
+    // The scheduler runs at most max_num_seqs requests, and a decode request schedules one token plus
+    // its draft tokens per step.
+    const long long most = static_cast<long long>(*max_num_seqs) * (1 + num_speculative_tokens);
+    check(*num_tokens <= most,
+          fmt::format("--num-tokens {} in decode is above --max-num-seqs {} x (1 + --num-speculative-tokens {}) = {}: "
+                      "a decode step schedules at most one token per running request plus its draft tokens",
+                      *num_tokens, *max_num_seqs, num_speculative_tokens, most));
+  }
 }
 
 std::vector<int> capture_sizes(const Deployment& d, const Release& release, int num_hidden_layers) {

@@ -41,7 +41,8 @@ struct Deployment {
   bool graph_mode = true;            // aclgraph capture: decode batches are padded to a capture size
   NormQuantFusion norm_quant_fusion = NormQuantFusion::kAuto;
 
-  // Validates ranges; InputError naming the option.
+  // Validates ranges, and that a decode step schedules no more tokens than --max-num-seqs requests
+  // can carry; InputError naming the options.
   void validate() const;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/parallel_rules.h"
+
 namespace pt {
 
 const char* quant_scheme_name(QuantScheme s) {
@@ -129,7 +131,9 @@ std::map<std::string, Linear> per_rank_linears(const ModelConfig& m, const Deplo
           LinearClass::kRowParallel);
     }
   }
-  add("lm_head", m.vocab_size / tp, H, 1, Group::kUnquantized, LinearClass::kColumnParallel);
+  // ParallelLMHead splits the vocabulary padded to a multiple of 64 (parallel_rules.h).
+  add("lm_head", static_cast<double>(padded_vocab_size(m.vocab_size)) / tp, H, 1, Group::kUnquantized,
+      LinearClass::kColumnParallel);
   return out;
 }
 

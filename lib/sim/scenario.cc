@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "model/memory_footprint.h"
+#include "model/parallel_rules.h"
 #include "util/error.h"
 
 namespace pt {
@@ -51,6 +53,9 @@ Scenario load_scenario(const ScenarioInputs& in) {
   s.vllm_ascend_version = s.release->tag;
   in.deployment.validate();
   s.model = load_model(in.model);
+  // vLLM's start-up rules for splitting the model: every subcommand that loads a scenario gets them.
+  const Deployment& deployment = in.deployment;
+  check_parallel_layout(s.model, deployment);
   s.hardware = load_hardware(in.hardware);
   if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
   // Calibration first, so an explicit --hw-set still wins over it.
@@ -58,14 +63,23 @@ Scenario load_scenario(const ScenarioInputs& in) {
   apply_hardware_overrides(s.hardware, in.hardware_overrides);
   s.layer_template = load_layer_template(in.layer_template, s.model);
   s.cap_reading = parse_cap_reading(in.cap_reading);
-  s.plan = s.plan_for(in.deployment);
+  s.plan = s.plan_for(deployment);
   s.notes = s.plan.notes;
+  if (s.hardware.hbm_capacity_bytes > 0) {
+    const MemoryFit fit = check_memory_fit(s.model, deployment, s.plan.tokens.num_seqs, s.hardware.hbm_capacity_bytes,
+                                           s.hardware.name);
+    s.warnings.insert(s.warnings.end(), fit.warnings.begin(), fit.warnings.end());
+  } else {
+    s.notes.push_back(fmt::format("hardware profile {} gives no hbm_capacity_bytes: whether the weights and KV cache fit "
+                                  "is not checked",
+                                  s.hardware.name));
+  }
   const Semantics& sem = s.release->semantics;
 
   if (in.additional_config) {
     PrefetchConfigParse parsed = load_prefetch_config(*in.additional_config, in.lenient, *s.release);
     s.config = parsed.config;
-    s.warnings = parsed.warnings;
+    s.warnings.insert(s.warnings.end(), parsed.warnings.begin(), parsed.warnings.end());
     s.notes.insert(s.notes.end(), parsed.notes.begin(), parsed.notes.end());
     s.config_origin = (*in.additional_config)[0] == '@' ? in.additional_config->substr(1) : "--additional-config";
   } else {

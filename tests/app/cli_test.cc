@@ -113,6 +113,27 @@ TEST_F(Cli, JsonOfTheSmallCaseMatchesTheLibraryGolden) {
   test::expect_matches_golden(r.out, "qwen3_8b_tp4_w8a8_t8.simulate.json");
 }
 
+TEST_F(Cli, ImpossibleDeploymentsAreRefusedNamingTheRule) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"simulate --tp 3", "--tensor-parallel-size 3: Qwen3-32B has 64 attention heads"},
+      {"simulate --tp 5", "must be divisible by tensor parallel size (5)"},
+      {"simulate --tp 128", "TP sizes that work for Qwen3-32B: 1, 2, 4, 8, 16, 32, 64"},
+      {"simulate --enable-expert-parallel", "--enable-expert-parallel on Qwen3-32B, a dense model"},
+      {"simulate --num-tokens 300 --max-num-seqs 64", "--num-tokens 300 in decode is above --max-num-seqs 64"},
+      {"simulate --model DeepSeek-V3 --tp 4", "the weights take 159.3 GiB per rank"},
+      {"tune-ratio --tp 3 --num-tokens 8", "--tensor-parallel-size 3"},
+      {"tune-ratio --num-tokens 8,100 --max-num-seqs 64", "--num-tokens 100 in decode is above --max-num-seqs 64"},
+      {"export-profile --tp 5 --out-dir " + shell_quote(path("out")), "--tensor-parallel-size 5"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const test::CliResult r = run_cli(args);
+    expect_one_line_error(r, args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_PRED2(contains, r.err, expected) << args;
+  }
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
 TEST_F(Cli, InputErrorsGiveOneErrorLine) {
   const std::string bad_template = test::write_file(path("bad_layers.json"), R"({"layer_types": {"blk": {"ops": [
       {"name": "x", "kind": "vectr"}]}}})");

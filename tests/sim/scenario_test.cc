@@ -253,6 +253,73 @@ TEST(LoadScenario, Glm45AirRunsItsOwnTemplate) {
   EXPECT_FALSE(shared_down);
 }
 
+// Impossible deployments: every rule reaches every subcommand through load_scenario.
+TEST(LoadScenario, TensorParallelSizesVllmRefusesAreRefused) {
+  for (int tp : {3, 5, 128}) {
+    ScenarioInputs in = inputs();  // Qwen3-32B: 64 q heads, 8 KV heads
+    in.deployment.tensor_parallel = tp;
+    const std::string msg = error_of([&] { load_scenario(in); });
+    EXPECT_PRED2(contains, msg, "Qwen3-32B has 64 attention heads and vLLM needs TP to divide them") << tp;
+    EXPECT_PRED2(contains, msg, "TP sizes that work for Qwen3-32B: 1, 2, 4, 8, 16, 32, 64") << tp;
+  }
+  ScenarioInputs in = inputs();
+  in.deployment.tensor_parallel = 16;  // 8 KV heads replicated twice: vLLM starts
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.plan.variables.at("NKV"), 1);
+  EXPECT_EQ(s.plan.variables.at("NQ"), 4);
+}
+
+TEST(LoadScenario, ExpertParallelOnADenseModelIsRefused) {
+  ScenarioInputs in = inputs();
+  in.deployment.expert_parallel = true;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "--enable-expert-parallel on Qwen3-32B, a dense model");
+}
+
+TEST(LoadScenario, DecodeTokensAboveMaxNumSeqsAreRefused) {
+  ScenarioInputs in = inputs();
+  in.deployment.num_tokens = 300;
+  in.deployment.max_num_seqs = 64;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }),
+               "--num-tokens 300 in decode is above --max-num-seqs 64 x (1 + --num-speculative-tokens 0) = 64");
+  in.deployment.num_speculative_tokens = 4;  // 64 x 5 = 320 tokens: a full batch with drafts
+  EXPECT_EQ(load_scenario(in).plan.tokens.scheduled_tokens, 300);
+}
+
+TEST(LoadScenario, WeightsThatDoNotFitTheDeviceAreRefused) {
+  ScenarioInputs in = inputs("DeepSeek-V3");
+  in.deployment.tensor_parallel = 4;
+  const std::string msg = error_of([&] { load_scenario(in); });
+  EXPECT_PRED2(contains, msg, "DeepSeek-V3 at TP4 DP1, w8a8: the weights take 15");
+  EXPECT_PRED2(contains, msg, "0.9 x 64.0 GiB HBM of a3-die = 57.6 GiB: vLLM fails at start-up");
+  // The 32 GiB 910B4 holds Qwen3-32B W8A8 at TP4 (8 GiB of weights) but not at TP1 (31 GiB).
+  ScenarioInputs b4 = inputs();
+  b4.hardware = "910B4";
+  b4.deployment.tensor_parallel = 1;
+  b4.deployment.num_tokens = 8;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(b4); }), "0.9 x 32.0 GiB HBM of 910B4 = 28.8 GiB");
+  b4.deployment.tensor_parallel = 4;
+  EXPECT_NO_THROW(load_scenario(b4));
+}
+
+TEST(LoadScenario, KvCacheForTheStepsRequestsIsAWarningOrAnError) {
+  ScenarioInputs in = inputs();  // Qwen3-32B TP4: 8 GiB of weights, 256 MiB of KV per 4096-token request
+  in.deployment.context_len = 32768;
+  in.deployment.num_tokens = 72;
+  const Scenario s = load_scenario(in);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_PRED2(contains, s.warnings[0], "72 requests x 32768 context need 144.0 GiB of KV cache per rank");
+  EXPECT_PRED2(contains, s.warnings[0], "vLLM starts, but its scheduler keeps at most 24 such requests running");
+  in.deployment.context_len = 1 << 24;  // one request alone needs more than the device
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "vLLM refuses to start");
+  // A profile without the capacity skips the check and says so.
+  in.deployment.context_len = 4096;
+  const std::string dir = test::make_temp_dir();
+  in.hardware = test::write_file(dir + "/hw.json", test::round_hardware_json());
+  const Scenario unchecked = load_scenario(in);
+  EXPECT_PRED2(contains, unchecked.notes.back(), "gives no hbm_capacity_bytes: whether the weights and KV cache fit is not checked");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LoadScenario, BadInputsAreRefusedNamingThem) {
   {
     ScenarioInputs in = inputs("NoSuchModel");
