@@ -37,6 +37,15 @@ const char* quantization_name(Quantization q) {
   return "?";
 }
 
+std::string quantization_label(Quantization q, QuantizationSource source, const std::string& file) {
+  switch (source) {
+    case QuantizationSource::kDefault: return fmt::format("{} (default)", quantization_name(q));
+    case QuantizationSource::kOption: return fmt::format("{} (--quantization)", quantization_name(q));
+    case QuantizationSource::kCheckpoint: return fmt::format("{} (from {})", quantization_name(q), file);
+  }
+  return quantization_name(q);
+}
+
 Phase parse_phase(const std::string& text) {
   if (text == "decode") return Phase::kDecode;
   if (text == "prefill") return Phase::kPrefill;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "model/checkpoint_quantization.h"
 #include "util/embedded_files.h"
 #include "util/error.h"
 #include "util/file_io.h"
@@ -243,6 +244,13 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
     cfg.child("num_key_value_heads")
         .fail(fmt::format("num_attention_heads ({}) is not a multiple of it", m.num_attention_heads));
   }
+  // vLLM reads quantization_config at the top, then in text_config (multimodal wrappers).
+  for (const JsonReader* r : std::initializer_list<const JsonReader*>{&root, &cfg}) {
+    if (r->has("quantization_config") && !r->node()["quantization_config"].is_null()) {
+      m.checkpoint_quantization = parse_quantization_config(r->child("quantization_config"));
+      break;
+    }
+  }
   return m;
 }
 
@@ -255,7 +263,8 @@ ModelConfig load_model(const std::string& spec) {
     fs::path given = fs::path(spec).lexically_normal();
     if (given.filename().empty()) given = given.parent_path();  // "dir/"
     fs::path path = given;
-    if (fs::is_directory(path, ec)) {
+    const bool directory = fs::is_directory(path, ec);
+    if (directory) {
       path /= "config.json";
       if (!fs::exists(path, ec)) {
         throw InputError(fmt::format("{}: directory holds no config.json", spec));
@@ -265,6 +274,18 @@ ModelConfig load_model(const std::string& spec) {
     m.name = given.filename().string();
     if (m.name == "config.json") m.name = given.parent_path().filename().string();
     if (m.name.ends_with(".json")) m.name.resize(m.name.size() - 5);
+    // A directory, or its config.json, is a checkpoint: ModelSlim's description beside it says how
+    // its weights are quantized, and vllm-ascend prefers it to config.json
+    // (v0.23.0:vllm_ascend/quantization/utils.py:114, detect_quantization_method).
+    if (directory || path.filename() == "config.json") {
+      const fs::path dir = path.parent_path();
+      m.checkpoint_dir = dir.empty() ? "." : dir.string();
+      const fs::path description = dir / kModelSlimDescriptionFile;
+      if (fs::exists(description, ec)) {
+        m.checkpoint_quantization =
+            parse_modelslim_description(read_text_file(description.string()), description.string());
+      }
+    }
     return m;
   }
   for (const auto& name : bundled_model_names()) {
@@ -272,6 +293,14 @@ ModelConfig load_model(const std::string& spec) {
       auto text = find_embedded("models/" + name + ".json");
       ModelConfig m = parse_model_config(std::string(*text), "bundled model " + name);
       m.name = name;
+      if (m.checkpoint_quantization) {
+        // A bundled config.json stands for shapes: its release's quantization (DeepSeek-V3's fp8) is
+        // not the converted checkpoint people serve on Ascend.
+        m.notes.push_back(fmt::format("bundled {} is the config.json of its {} release; its quantization_config is not "
+                                      "read (bundled models give shapes; --quantization sets the scheme, w8a8 by default)",
+                                      name, m.checkpoint_quantization->declared));
+        m.checkpoint_quantization.reset();
+      }
       return m;
     }
   }

@@ -1,7 +1,11 @@
 #pragma once
-// Model shapes read from a Hugging Face config.json (transformers 4 and 5 spellings).
+// Model shapes read from a Hugging Face config.json (transformers 4 and 5 spellings), and what the
+// model directory says about its quantization.
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "model/quant_scheme.h"
 
 namespace pt {
 
@@ -62,6 +66,13 @@ struct ModelConfig {
   // One entry per decoder layer: "full_attention" or "linear_attention".
   std::vector<std::string> layer_types;
 
+  // What the model directory says about its quantization: quantization_config in config.json, or
+  // ModelSlim's quant_model_description.json beside it (which vllm-ascend prefers). Bundled models
+  // give shapes only and carry none.
+  std::optional<CheckpointQuantization> checkpoint_quantization;
+  std::string checkpoint_dir;       // the directory read as a checkpoint ("" for bundled models and other files)
+  std::vector<std::string> notes;   // worth printing with the report
+
   bool is_moe() const { return num_experts > 0; }
   // True when layer `index` runs a routed-expert MoE block rather than a dense MLP.
   bool layer_is_moe(int index) const;
@@ -75,7 +86,8 @@ const std::vector<std::string>& supported_architectures();
 ModelConfig parse_model_config(const std::string& text, const std::string& source);
 
 // `spec` is a config.json path, a directory holding one, or a bundled short name
-// (case-insensitive, e.g. "qwen3-32b").
+// (case-insensitive, e.g. "qwen3-32b"). For a directory (or a file named config.json) a
+// quant_model_description.json beside config.json is read too.
 ModelConfig load_model(const std::string& spec);
 
 std::vector<std::string> bundled_model_names();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "model/checkpoint_quantization.h"
 #include "model/memory_footprint.h"
 #include "model/parallel_rules.h"
 #include "util/error.h"
@@ -53,8 +54,10 @@ Scenario load_scenario(const ScenarioInputs& in) {
   s.vllm_ascend_version = s.release->tag;
   in.deployment.validate();
   s.model = load_model(in.model);
-  // vLLM's start-up rules for splitting the model: every subcommand that loads a scenario gets them.
-  const Deployment& deployment = in.deployment;
+  std::vector<std::string> model_notes = s.model.notes;
+  // The scheme this run models (--quantization, else the checkpoint's own, else w8a8), then vLLM's
+  // start-up rules for splitting the model: every subcommand that loads a scenario gets both.
+  const Deployment deployment = resolve_quantization(s.model, in.deployment, model_notes);
   check_parallel_layout(s.model, deployment);
   s.hardware = load_hardware(in.hardware);
   if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
@@ -65,6 +68,7 @@ Scenario load_scenario(const ScenarioInputs& in) {
   s.cap_reading = parse_cap_reading(in.cap_reading);
   s.plan = s.plan_for(deployment);
   s.notes = s.plan.notes;
+  s.notes.insert(s.notes.end(), model_notes.begin(), model_notes.end());
   if (s.hardware.hbm_capacity_bytes > 0) {
     const MemoryFit fit = check_memory_fit(s.model, deployment, s.plan.tokens.num_seqs, s.hardware.hbm_capacity_bytes,
                                            s.hardware.name);

@@ -429,6 +429,10 @@ StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment,
   plan.template_name = layer_template.name;
   for (auto& [name, l] : per_rank_linears(model, deployment)) plan.linears.push_back(l);
   plan.variables = shape_variables(model, deployment, plan.tokens, hardware, release, plan.moe_comm_method);
+  for (const auto& l : plan.linears) {
+    // A checkpoint can keep its experts in float while the rest is quantized: MOEQ follows the experts.
+    if (l.name == "experts.w13") plan.variables["MOEQ"] = l.scheme == QuantScheme::kBf16 ? 0 : 1;
+  }
   if (model.is_moe() && deployment.expert_parallel &&
       model.num_experts % moe_group_size(deployment) != 0) {
     plan.notes.push_back(fmt::format("{} experts do not divide over {} ranks: local experts rounded up",

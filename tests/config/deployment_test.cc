@@ -257,6 +257,13 @@ TEST(DeploymentValidate, DecodeTokensFitTheRequestsAndTheirDraftTokens) {
   EXPECT_NO_THROW(d.validate());
 }
 
+TEST(QuantizationLabel, SaysWhereTheSchemeCameFrom) {
+  EXPECT_EQ(quantization_label(Quantization::kW8A8Static, QuantizationSource::kDefault, ""), "w8a8 (default)");
+  EXPECT_EQ(quantization_label(Quantization::kBf16, QuantizationSource::kOption, ""), "bf16 (--quantization)");
+  EXPECT_EQ(quantization_label(Quantization::kW8A8Dynamic, QuantizationSource::kCheckpoint, "quant_model_description.json"),
+            "w8a8_dynamic (from quant_model_description.json)");
+}
+
 TEST(DeploymentValidate, NamesTheBadOption) {
   {
     Deployment d;

@@ -366,6 +366,9 @@ TEST(ModelConfig, KimiK25IsDeepSeekV3ShapedInsideTextConfig) {
   EXPECT_EQ(m.vocab_size, 163840);
   EXPECT_EQ(default_layer_type(m, 0), "mla_dense");
   EXPECT_EQ(default_layer_type(m, 1), "mla_moe");
+  // Its INT4 weights are declared inside text_config.
+  ASSERT_TRUE(m.checkpoint_quantization.has_value());
+  EXPECT_EQ(m.checkpoint_quantization->declared, "compressed-tensors");
 }
 
 TEST(LoadModel, DirectoryHoldingConfigJson) {

@@ -320,6 +320,40 @@ TEST(LoadScenario, KvCacheForTheStepsRequestsIsAWarningOrAnError) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LoadScenario, QuantizationComesFromTheOptionTheCheckpointOrTheDefault) {
+  EXPECT_EQ(load_scenario(inputs()).plan.deployment.quantization_source, QuantizationSource::kDefault);
+  ScenarioInputs in = inputs(fixture("qwen3-32b-w8a8-modelslim"));
+  in.deployment.quantization = Quantization::kBf16;  // not given: the checkpoint wins
+  Scenario s = load_scenario(in);
+  EXPECT_EQ(s.plan.deployment.quantization, Quantization::kW8A8Static);
+  EXPECT_EQ(s.plan.deployment.quantization_source, QuantizationSource::kCheckpoint);
+  EXPECT_EQ(s.plan.deployment.quantization_file, "quant_model_description.json");
+  in.deployment.quantization_source = QuantizationSource::kOption;  // -q bf16
+  s = load_scenario(in);
+  EXPECT_EQ(s.plan.deployment.quantization, Quantization::kBf16);
+  EXPECT_EQ(weight_of(s, "o_proj"), 5120.0 * 2048 * 2);
+  EXPECT_PRED2(contains, s.notes.back(), "--quantization bf16 overrides the checkpoint's W8A8");
+  // An FP8 checkpoint is refused unless -q says what it was converted to.
+  ScenarioInputs fp8 = inputs(fixture("deepseek-v3-fp8"));
+  fp8.deployment.tensor_parallel = 16;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(fp8); }), "vllm-ascend cannot serve an FP8 checkpoint on A2/A3");
+  fp8.deployment.quantization_source = QuantizationSource::kOption;
+  EXPECT_NO_THROW(load_scenario(fp8));
+}
+
+TEST(LoadScenario, KimiK25LoadsWithAQuantizationForItsShapes) {
+  ScenarioInputs in = inputs(fixture("kimi-k2.5"));
+  in.deployment.tensor_parallel = 16;
+  in.deployment.data_parallel = 2;
+  in.deployment.expert_parallel = true;
+  in.deployment.num_tokens = 16;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "\"compressed-tensors\"");
+  in.deployment.quantization_source = QuantizationSource::kOption;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "deepseek_v3");
+  EXPECT_EQ(s.model.num_experts, 384);
+}
+
 TEST(LoadScenario, BadInputsAreRefusedNamingThem) {
   {
     ScenarioInputs in = inputs("NoSuchModel");
