@@ -18,8 +18,9 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
                  "from v0.24.0rc1)")
       ->capture_default_str();
   model_option_ = app.add_option("--model", inputs.model,
-                 "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
-                 "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B)")
+                 "config.json, a directory holding one (with a quant_model_description.json, if ModelSlim wrote one), or "
+                 "a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, "
+                 "Llama-3.1-70B, GLM-4.5-Air, Mistral-Small-24B)")
       ->capture_default_str();
   app.add_option("--hardware", inputs.hardware, "hardware profile JSON, or bundled: 910B1, 910B2, 910B3, 910B4, a3-die")
       ->capture_default_str();
@@ -27,8 +28,11 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--tensor-parallel-size,--tp,-t", d.tensor_parallel, "tensor parallel size")->capture_default_str();
   app.add_option("--data-parallel-size,--dp", d.data_parallel, "data parallel size")->capture_default_str();
   app.add_flag("--enable-expert-parallel", d.expert_parallel, "experts split over TP x DP ranks (EP)");
-  app.add_option("--quantization,-q", quantization, "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8")
-      ->capture_default_str();
+  quantization_option_ =
+      app.add_option("--quantization,-q", quantization,
+                     "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8; overrides what the model directory says "
+                     "(quant_model_description.json, quantization_config)")
+          ->capture_default_str();
   if (token_list) {
     // Taken whole and split here, so that an empty entry ("8,,16") is an error, not dropped.
     num_tokens_option_ =
@@ -93,6 +97,10 @@ void ScenarioOptions::parse_token_list() {
 
 Scenario ScenarioOptions::load() {
   inputs.deployment.quantization = parse_quantization(quantization);
+  // Only an explicit -q overrides the checkpoint; the default yields to it.
+  inputs.deployment.quantization_source = quantization_option_ && quantization_option_->count() > 0
+                                              ? QuantizationSource::kOption
+                                              : QuantizationSource::kDefault;
   inputs.deployment.phase = parse_phase(phase);
   inputs.deployment.num_tokens = num_tokens;
   inputs.deployment.max_num_seqs = max_num_seqs;

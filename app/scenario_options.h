@@ -29,6 +29,7 @@ struct ScenarioOptions {
   CLI::Option* additional_config_option_ = nullptr;
   CLI::Option* model_option_ = nullptr;
   CLI::Option* num_tokens_option_ = nullptr;
+  CLI::Option* quantization_option_ = nullptr;
   std::vector<int> num_tokens_list;  // filled from num_tokens_text by parse_token_list()
   std::string num_tokens_text;
   void parse_token_list();

@@ -9,6 +9,7 @@
 #include "fuzz_support.h"
 #include "hardware/hardware_profile.h"
 #include "model/model_config.h"
+#include "vllm_ascend/release.h"
 #include "sim/layer_template.h"
 #include "sim/simulator.h"
 #include "sim/step_plan.h"
@@ -47,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const pt::StepPlan plan = pt::build_step_plan(model, d, hardware, t);
     pt::SimOptions o;
     o.record_timeline = true;
-    const pt::StepResult r = pt::simulate_step(plan, pt::WeightPrefetchConfig::defaults_enabled(), o);
+    const pt::StepResult r = pt::simulate_step(plan, pt::WeightPrefetchConfig::defaults_enabled(pt::default_release().semantics), o);
     if (!std::isfinite(r.step_time_us) || r.step_time_us < 0) {
       pt::fuzz::invariant_failed("step time not finite", std::to_string(r.step_time_us));
     }

@@ -37,6 +37,15 @@ const char* quantization_name(Quantization q) {
   return "?";
 }
 
+std::string quantization_label(Quantization q, QuantizationSource source, const std::string& file) {
+  switch (source) {
+    case QuantizationSource::kDefault: return fmt::format("{} (default)", quantization_name(q));
+    case QuantizationSource::kOption: return fmt::format("{} (--quantization)", quantization_name(q));
+    case QuantizationSource::kCheckpoint: return fmt::format("{} (from {})", quantization_name(q), file);
+  }
+  return quantization_name(q);
+}
+
 Phase parse_phase(const std::string& text) {
   if (text == "decode") return Phase::kDecode;
   if (text == "prefill") return Phase::kPrefill;
@@ -72,6 +81,15 @@ void Deployment::validate() const {
   if (max_num_seqs) check(*max_num_seqs >= 1 && *max_num_seqs <= kMaxTokens, fmt::format("--max-num-seqs {}: expected 1..{}", *max_num_seqs, kMaxTokens));
   check(num_speculative_tokens >= 0 && num_speculative_tokens <= 64, fmt::format("--num-speculative-tokens {}: expected 0..64", num_speculative_tokens));
   check(context_len >= 1 && context_len <= kMaxTokens, fmt::format("--context-len {}: expected 1..{}", context_len, kMaxTokens));
+  if (phase == Phase::kDecode && num_tokens && max_num_seqs) {
+    // The scheduler runs at most max_num_seqs requests, and a decode request schedules one token plus
+    // its draft tokens per step.
+    const long long most = static_cast<long long>(*max_num_seqs) * (1 + num_speculative_tokens);
+    check(*num_tokens <= most,
+          fmt::format("--num-tokens {} in decode is above --max-num-seqs {} x (1 + --num-speculative-tokens {}) = {}: "
+                      "a decode step schedules at most one token per running request plus its draft tokens",
+                      *num_tokens, *max_num_seqs, num_speculative_tokens, most));
+  }
 }
 
 std::vector<int> capture_sizes(const Deployment& d, const Release& release, const CaptureModel& model) {

@@ -11,9 +11,15 @@ namespace pt {
 enum class Quantization { kBf16, kW8A8Static, kW8A8Dynamic, kW4A8 };
 enum class Phase { kDecode, kPrefill };
 
+// Where the quantization of a run comes from: --quantization wins, then what the model directory
+// says (model/checkpoint_quantization.h), then the tool's default (w8a8).
+enum class QuantizationSource { kDefault, kOption, kCheckpoint };
+
 // Accepts vllm-ascend's and ModelSlim's spellings; InputError listing the accepted ones.
 Quantization parse_quantization(const std::string& text);
 const char* quantization_name(Quantization q);
+// "w8a8 (default)", "bf16 (--quantization)", "w8a8 (from quant_model_description.json)".
+std::string quantization_label(Quantization q, QuantizationSource source, const std::string& file);
 Phase parse_phase(const std::string& text);
 const char* phase_name(Phase p);
 
@@ -32,6 +38,8 @@ struct Deployment {
   int data_parallel = 1;
   bool expert_parallel = false;
   Quantization quantization = Quantization::kW8A8Static;
+  QuantizationSource quantization_source = QuantizationSource::kDefault;
+  std::string quantization_file;     // the checkpoint file it was read from (kCheckpoint)
   Phase phase = Phase::kDecode;
   std::optional<int> num_tokens;     // scheduled tokens of this DP rank in one step
   std::optional<int> max_num_seqs;   // vLLM --max-num-seqs
@@ -41,7 +49,8 @@ struct Deployment {
   bool graph_mode = true;            // aclgraph capture: decode batches are padded to a capture size
   NormQuantFusion norm_quant_fusion = NormQuantFusion::kAuto;
 
-  // Validates ranges; InputError naming the option.
+  // Validates ranges, and that a decode step schedules no more tokens than --max-num-seqs requests
+  // can carry; InputError naming the options.
   void validate() const;
 };
 

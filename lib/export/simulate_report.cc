@@ -28,8 +28,9 @@ SimulateReport run_simulate(const Scenario& scenario, bool record_timeline) {
 std::string describe_deployment(const StepPlan& plan) {
   const Deployment& d = plan.deployment;
   std::string s = fmt::format("TP{} DP{}{}, {}, {}, {} tokens per step", d.tensor_parallel, d.data_parallel,
-                              d.expert_parallel ? " EP" : "", quantization_name(d.quantization), phase_name(d.phase),
-                              plan.tokens.padded_tokens);
+                              d.expert_parallel ? " EP" : "",
+                              quantization_label(d.quantization, d.quantization_source, d.quantization_file),
+                              phase_name(d.phase), plan.tokens.padded_tokens);
   if (plan.tokens.padded_tokens != plan.tokens.scheduled_tokens) s += fmt::format(" ({} scheduled, {})", plan.tokens.scheduled_tokens, plan.tokens.padding);
   s += fmt::format(", {} request{} x {} context", plan.tokens.num_seqs, plan.tokens.num_seqs == 1 ? "" : "s", d.context_len);
   s += d.flashcomm1 ? ", flashcomm1 on" : ", flashcomm1 off";
@@ -47,6 +48,9 @@ nlohmann::json deployment_json(const StepPlan& plan) {
       {"data_parallel_size", d.data_parallel},
       {"enable_expert_parallel", d.expert_parallel},
       {"quantization", quantization_name(d.quantization)},
+      {"quantization_source", d.quantization_source == QuantizationSource::kOption       ? "--quantization"
+                              : d.quantization_source == QuantizationSource::kCheckpoint ? d.quantization_file
+                                                                                          : "default"},
       {"phase", phase_name(d.phase)},
       {"scheduled_tokens", plan.tokens.scheduled_tokens},
       {"num_tokens", plan.tokens.padded_tokens},

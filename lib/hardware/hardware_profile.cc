@@ -50,6 +50,9 @@ const std::vector<Field>& fields() {
       {"join_us", &HardwareProfile::join_us, 0.0, 1e5},
       {"comm_GBps", &HardwareProfile::comm_GBps, 1e-3, 1e6},
       {"comm_latency_us", &HardwareProfile::comm_latency_us, 0.0, 1e6},
+      // Optional so that profiles written before it still load; without it the weights + KV cache
+      // fit check is skipped.
+      {"hbm_capacity_bytes", &HardwareProfile::hbm_capacity_bytes, 1.0, 1e15, true},
   };
   return f;
 }

@@ -46,6 +46,7 @@ struct HardwareProfile {
   double join_us = 0;
   double comm_GBps = 0;
   double comm_latency_us = 0;
+  double hbm_capacity_bytes = 0;  // device memory; 0 when the profile does not give it (optional)
 
   // Fraction of a weight in L2 (read first) -> fraction of the whole-weight saving; linear when empty.
   PiecewiseLinear l2_saving_curve;
@@ -77,7 +78,7 @@ struct HardwareProfile {
   double cmo_rate_GBps(double bytes) const;
 };
 
-// Scalar parameter names in schema order; the curves in curve_parameter_names().
+// Scalar parameter names in schema order (hbm_capacity_bytes last); the curves in curve_parameter_names().
 const std::vector<std::string>& hardware_parameter_names();
 const std::vector<std::string>& curve_parameter_names();
 // Whether a profile may leave the parameter out (it then takes the default that reproduces the

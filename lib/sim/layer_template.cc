@@ -229,7 +229,7 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
   if (r.has("gates")) {
     JsonReader g = r.child("gates");
     g.expect_only_keys({"model_kind", "step_tokens_below", "gate_tokens_at_least", "linear_quant", "linear_quant_not",
-                        "linear_class", "needs_custom_row_op", "off_when"});
+                        "linear_class", "needs_custom_row_op", "needs_layer_idx", "off_when"});
     s.gates.model_kind = g.optional_string("model_kind");
     if (s.gates.model_kind && *s.gates.model_kind != "dense" && *s.gates.model_kind != "moe") {
       g.child("model_kind").fail("expected \"dense\" or \"moe\"");
@@ -240,6 +240,7 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
     s.gates.linear_quant_not = g.optional_string("linear_quant_not");
     s.gates.linear_class = g.optional_string("linear_class");
     s.gates.needs_custom_row_op = g.optional_bool("needs_custom_row_op").value_or(false);
+    s.gates.needs_layer_idx = g.optional_bool("needs_layer_idx").value_or(false);
     if (g.has("off_when")) {
       JsonReader list = g.child("off_when");
       list.expect_array();
@@ -342,7 +343,8 @@ std::string default_layer_type(const ModelConfig& m, int index) {
   const bool moe = m.layer_is_moe(index);
   switch (m.family) {
     case ModelFamily::kDense: return "dense";
-    case ModelFamily::kQwen3Moe: return moe ? "moe" : "dense";
+    case ModelFamily::kQwen3Moe:
+    case ModelFamily::kGlm4Moe: return moe ? "moe" : "dense";
     case ModelFamily::kDeepseekV3: return moe ? "mla_moe" : "mla_dense";
     case ModelFamily::kQwen3Next:
       return m.layer_types[static_cast<size_t>(index)] == "linear_attention" ? "linear_attention_moe" : "full_attention_moe";

@@ -56,6 +56,7 @@ struct SiteGates {
   std::optional<std::string> linear_quant_not;   // ... must not use this scheme
   std::optional<std::string> linear_class;       // e.g. "RowParallelLinear"
   bool needs_custom_row_op = false;              // o_proj must run an Ascend custom row op (flashcomm1 ...)
+  bool needs_layer_idx = false;                  // the path finds its weight through _EXTRA_CTX.layer_idx
   std::vector<SiteOffWhen> off_when;             // expressions of the shape variables that switch it off
 };
 
@@ -100,7 +101,7 @@ LayerTemplate parse_layer_template(const std::string& text, const std::string& s
 LayerTemplate load_layer_template(const std::string& path, const ModelConfig& model);
 
 // The layer type vllm-ascend runs for decoder layer `index` (names used by the bundled templates):
-// dense, moe, mla_dense, mla_moe, linear_attention_moe, full_attention_moe.
+// dense, moe, mla_dense, mla_moe, linear_attention_moe, full_attention_moe (glm4_moe: dense, moe).
 std::string default_layer_type(const ModelConfig& model, int index);
 
 }  // namespace pt

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "model/checkpoint_quantization.h"
+#include "model/memory_footprint.h"
+#include "model/parallel_rules.h"
 #include "util/error.h"
 
 namespace pt {
@@ -51,6 +54,11 @@ Scenario load_scenario(const ScenarioInputs& in) {
   s.vllm_ascend_version = s.release->tag;
   in.deployment.validate();
   s.model = load_model(in.model);
+  std::vector<std::string> model_notes = s.model.notes;
+  // The scheme this run models (--quantization, else the checkpoint's own, else w8a8), then vLLM's
+  // start-up rules for splitting the model: every subcommand that loads a scenario gets both.
+  const Deployment deployment = resolve_quantization(s.model, in.deployment, model_notes);
+  check_parallel_layout(s.model, deployment);
   s.hardware = load_hardware(in.hardware);
   if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
   // Calibration first, so an explicit --hw-set still wins over it.
@@ -58,14 +66,24 @@ Scenario load_scenario(const ScenarioInputs& in) {
   apply_hardware_overrides(s.hardware, in.hardware_overrides);
   s.layer_template = load_layer_template(in.layer_template, s.model);
   s.cap_reading = parse_cap_reading(in.cap_reading);
-  s.plan = s.plan_for(in.deployment);
+  s.plan = s.plan_for(deployment);
   s.notes = s.plan.notes;
+  s.notes.insert(s.notes.end(), model_notes.begin(), model_notes.end());
+  if (s.hardware.hbm_capacity_bytes > 0) {
+    const MemoryFit fit = check_memory_fit(s.model, deployment, s.plan.tokens.num_seqs, s.hardware.hbm_capacity_bytes,
+                                           s.hardware.name);
+    s.warnings.insert(s.warnings.end(), fit.warnings.begin(), fit.warnings.end());
+  } else {
+    s.notes.push_back(fmt::format("hardware profile {} gives no hbm_capacity_bytes: whether the weights and KV cache fit "
+                                  "is not checked",
+                                  s.hardware.name));
+  }
   const Semantics& sem = s.release->semantics;
 
   if (in.additional_config) {
     PrefetchConfigParse parsed = load_prefetch_config(*in.additional_config, in.lenient, *s.release);
     s.config = parsed.config;
-    s.warnings = parsed.warnings;
+    s.warnings.insert(s.warnings.end(), parsed.warnings.begin(), parsed.warnings.end());
     s.notes.insert(s.notes.end(), parsed.notes.begin(), parsed.notes.end());
     s.config_origin = (*in.additional_config)[0] == '@' ? in.additional_config->substr(1) : "--additional-config";
   } else {
@@ -119,6 +137,18 @@ Scenario load_scenario(const ScenarioInputs& in) {
         s.legacy_equivalent = eq.to_additional_config(sem);
       }
     }
+  }
+  if (s.model.language_model_wrapped && s.model.is_moe() && sem.code < CodeVersion::kV023 && s.config.enabled &&
+      s.config[RatioKey::kMoeGateUp].on) {
+    // Before v0.23 the MoE path reads model_instance.model.layers[layer_idx - 1] unguarded; a wrapper
+    // has no .model, and the start-up profile run (well above 96 tokens per rank at gating) reaches it.
+    throw InputError(fmt::format(
+        "{} on vllm-ascend {}: the MoE prefetch (moe module on) reads model_instance.model.layers[layer_idx - 1], "
+        "which this wrapper lacks (its decoder is under .language_model), so the first forward of {} or more tokens per "
+        "rank at gating, the start-up profile run included, fails with an AttributeError "
+        "(v0.22.1rc1:vllm_ascend/ops/weight_prefetch.py:99; v0.13.0: :86). Switch the module off with "
+        "{{\"moe\": {{\"gate_up\": 0}}}}, or model v0.23.0rc1 or later, whose lookup returns None instead",
+        s.model.hf_architecture, s.release->tag, 96));  // MOE_PREFETCH_TOKEN_THRESHOLD (docs/vllm-ascend-semantics.md)
   }
   for (auto& w : whole_tensor_warnings(s.plan, s.config, s.cap_reading)) s.warnings.push_back(std::move(w));
   return s;

@@ -77,6 +77,7 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
   v["NKV"] = std::max(1.0, m.num_key_value_heads / tp);
   v["D"] = m.head_dim;
   v["QKNORM"] = m.qk_norm ? 1 : 0;
+  v["RF"] = m.partial_rotary_factor;
   v["V"] = m.vocab_size / tp;
   // flashcomm1: dense models switch it on only above 1000 tokens, MoE models on every forward.
   const bool fc1_active = d.flashcomm1 && tp > 1 && (m.is_moe() || T > 1000);
@@ -439,6 +440,14 @@ class Planner {
     for (const auto& c : g.off_when) {
       if (eval(c.expr) != 0) return c.reason;
     }
+    if (g.needs_layer_idx && m.language_model_wrapped) {
+      // has_layer_idx() looks for model_instance.model.start_layer; a wrapper keeps its decoder under
+      // .language_model, so layer_idx stays None and the path returns before any prefetch
+      // (v0.23.0:vllm_ascend/utils.py:1284, ascend_forward_context.py:152, ops/weight_prefetch.py:146 and :115).
+      return fmt::format("{} keeps its decoder under .language_model: vllm-ascend sets no layer_idx "
+                         "(has_layer_idx needs model.start_layer), and this path finds its weight through it",
+                         m.hf_architecture);
+    }
     if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) {
       return "o_proj runs no Ascend custom row op (no flashcomm1 / sequence parallel), so the MLP gate_up prefetch "
              "never fires";
@@ -487,6 +496,10 @@ StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment,
   plan.template_name = layer_template.name;
   for (auto& [name, l] : per_rank_linears(model, deployment)) plan.linears.push_back(l);
   plan.variables = shape_variables(model, deployment, plan.tokens, hardware, release, plan.moe_comm_method);
+  for (const auto& l : plan.linears) {
+    // A checkpoint can keep its experts in float while the rest is quantized: MOEQ follows the experts.
+    if (l.name == "experts.w13") plan.variables["MOEQ"] = l.scheme == QuantScheme::kBf16 ? 0 : 1;
+  }
   if (model.is_moe() && deployment.expert_parallel &&
       model.num_experts % moe_group_size(deployment) != 0) {
     plan.notes.push_back(fmt::format("{} experts do not divide over {} ranks: local experts rounded up",

@@ -293,6 +293,31 @@ TEST(PlanTokens, PrefillRoundsToTpMultiple) {
 
 TEST(DeploymentValidate, AcceptsDefaults) { EXPECT_NO_THROW(Deployment{}.validate()); }
 
+TEST(DeploymentValidate, DecodeTokensFitTheRequestsAndTheirDraftTokens) {
+  Deployment d;
+  d.num_tokens = 65;
+  d.max_num_seqs = 64;
+  EXPECT_EQ(error_of([&] { d.validate(); }),
+            "--num-tokens 65 in decode is above --max-num-seqs 64 x (1 + --num-speculative-tokens 0) = 64: a decode step "
+            "schedules at most one token per running request plus its draft tokens");
+  d.num_tokens = 64;
+  EXPECT_NO_THROW(d.validate());
+  d.num_tokens = 128;
+  d.num_speculative_tokens = 1;  // MTP: two tokens per request
+  EXPECT_NO_THROW(d.validate());
+  d.num_tokens = 129;
+  EXPECT_PRED2(contains, error_of([&] { d.validate(); }), "= 128");
+  d.phase = Phase::kPrefill;  // a prefill step carries whole prompts, not one token per request
+  EXPECT_NO_THROW(d.validate());
+}
+
+TEST(QuantizationLabel, SaysWhereTheSchemeCameFrom) {
+  EXPECT_EQ(quantization_label(Quantization::kW8A8Static, QuantizationSource::kDefault, ""), "w8a8 (default)");
+  EXPECT_EQ(quantization_label(Quantization::kBf16, QuantizationSource::kOption, ""), "bf16 (--quantization)");
+  EXPECT_EQ(quantization_label(Quantization::kW8A8Dynamic, QuantizationSource::kCheckpoint, "quant_model_description.json"),
+            "w8a8_dynamic (from quant_model_description.json)");
+}
+
 TEST(DeploymentValidate, NamesTheBadOption) {
   {
     Deployment d;

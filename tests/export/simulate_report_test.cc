@@ -134,12 +134,14 @@ TEST(SimulateReport, SiteJsonOfAnInactiveSite) {
 TEST(SimulateReport, MoeDeploymentDescription) {
   Scenario s = scenario("Qwen3-235B-A22B", 144, 4, 4, true);
   EXPECT_EQ(describe_deployment(s.plan),
-            "TP4 DP4 EP, w8a8, decode, 144 tokens per step, 144 requests x 4096 context, flashcomm1 on, MoE MC2 (36 tokens "
+            "TP4 DP4 EP, w8a8 (default), decode, 144 tokens per step, 144 requests x 4096 context, flashcomm1 on, MoE MC2 (36 tokens "
             "per rank at gating)");
   const json d = deployment_json(s.plan);
   EXPECT_EQ(d.at("moe_comm_method"), "MC2");
   EXPECT_EQ(d.at("tokens_per_rank_at_gating"), 36);
   EXPECT_EQ(d.at("enable_expert_parallel"), true);
+  EXPECT_EQ(d.at("quantization"), "w8a8");
+  EXPECT_EQ(d.at("quantization_source"), "default");
 }
 
 TEST(SimulateReport, PaddingIsDescribed) {

@@ -26,9 +26,9 @@ std::string round_with(const std::function<void(nlohmann::json&)>& edit) {
 
 TEST(HardwareProfile, ParameterNamesInSchemaOrder) {
   const auto& names = hardware_parameter_names();
-  ASSERT_EQ(names.size(), 23u);
+  ASSERT_EQ(names.size(), 24u);
   EXPECT_EQ(names.front(), "cube_TFLOPS_bf16");
-  EXPECT_EQ(names.back(), "comm_latency_us");
+  EXPECT_EQ(names.back(), "hbm_capacity_bytes");  // the optional one comes last
   // The caps are vllm-ascend's, not the hardware's: they live in vllm_ascend/release.h.
   EXPECT_EQ(std::count(names.begin(), names.end(), "prefetch_cap_bytes"), 0);
 }
@@ -155,6 +155,33 @@ TEST(HardwareProfile, A3DieValues) {
   EXPECT_TRUE(hw.provenance.at("hbm_GBps").estimate);
   EXPECT_FALSE(hw.provenance.at("l2_size_bytes").estimate);
   EXPECT_EQ(load_hardware("910B3").family, "A2");
+}
+
+TEST(HardwareProfile, BundledProfilesGiveTheirHbmCapacityFromThePlatformConfig) {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  for (const auto& [name, gib] : std::vector<std::pair<std::string, double>>{
+           {"910B1", 64}, {"910B2", 64}, {"910B3", 64}, {"910B4", 32}, {"a3-die", 64}}) {
+    SCOPED_TRACE(name);
+    const HardwareProfile hw = load_hardware(name);
+    EXPECT_EQ(hw.hbm_capacity_bytes, gib * kGiB);
+    EXPECT_FALSE(hw.provenance.at("hbm_capacity_bytes").estimate);
+    EXPECT_PRED2(contains, hw.provenance.at("hbm_capacity_bytes").source, "[SoCInfo] memory_size=");
+  }
+}
+
+TEST(HardwareProfile, HbmCapacityIsOptionalAndCanBeSet) {
+  HardwareProfile hw = parse_hardware_profile(test::round_hardware_json(), "round.json");  // written without it
+  EXPECT_EQ(hw.hbm_capacity_bytes, 0);
+  EXPECT_EQ(hw.provenance.count("hbm_capacity_bytes"), 0u);
+  apply_hardware_overrides(hw, {"hbm_capacity_bytes=34359738368"});
+  EXPECT_EQ(hw.hbm_capacity_bytes, 34359738368.0);
+  EXPECT_PRED2(contains, error_of([] {
+                 parse_hardware_profile(round_with([](nlohmann::json& j) {
+                                          j["parameters"]["hbm_capacity_bytes"] = {{"value", 0}, {"source", "x"}};
+                                        }),
+                                        "hw.json");
+               }),
+               "hw.json: $.parameters.hbm_capacity_bytes.value");
 }
 
 TEST(HardwareProfile, RoundTestProfileParses) {

@@ -62,8 +62,11 @@ const std::vector<Case>& cases() {
       {"Llama-3.1-70B", 4, 1, false, {72}},
       {"Qwen3-30B-A3B", 4, 1, false, {128, 256}, "v0.22.1rc1"},
       {"Qwen3-235B-A22B", 4, 4, true, {144, 576}, "v0.18.0"},
-      {"DeepSeek-V3", 8, 1, false, {128, 256}, "v0.15.0rc1"},
+      // 16 ranks (TP8 x DP2, experts split over all 16): DeepSeek-V3 W8A8 does not fit 8 dies.
+      {"DeepSeek-V3", 8, 2, false, {128, 256}, "v0.15.0rc1"},
       {"Qwen3-Next-80B-A3B", 4, 1, false, {128, 256}, "v0.13.0"},
+      {"GLM-4.5-Air", 4, 1, false, {128, 256}, "v0.18.0"},
+      {"Mistral-Small-24B", 4, 1, false, {16, 72}},
       {"Qwen3-32B", 4, 1, false, {16, 72}, "v0.14.0rc1"},  // the MLP keys become legacy byte sizes
   };
   return c;
@@ -258,7 +261,7 @@ TEST(RatioSearchTest, EveryEmittedConfigReproducesItsTimeOnEveryReleaseAndModel)
   const std::vector<Case> models = {
       {"Qwen3-8B", 4, 1, false, {16, 72}},           {"Qwen3-32B", 4, 1, false, {72}},
       {"Llama-3.1-70B", 8, 1, false, {72}},          {"Qwen3-30B-A3B", 4, 1, false, {128}},
-      {"Qwen3-235B-A22B", 4, 4, true, {576}},        {"DeepSeek-V3", 8, 1, false, {128}},
+      {"Qwen3-235B-A22B", 4, 4, true, {576}},        {"DeepSeek-V3", 8, 2, false, {128}},
       {"Qwen3-Next-80B-A3B", 4, 1, false, {128}},
   };
   for (const auto& release : releases()) {

@@ -61,5 +61,17 @@ TEST(WorkloadTest, CaptureSizesOfMaxNumSeqs) {
   EXPECT_THROW(workload_from_capture_sizes(none, default_release(), 0), InputError);
 }
 
+TEST(WorkloadTest, CaptureSizesAboveWhatTheRequestsCanCarryAreLeftOut) {
+  // v0.15 captures up to 2 x 64 = 128 tokens; without draft tokens 64 requests carry at most 64.
+  Deployment d;
+  d.max_num_seqs = 64;
+  const Release& v015 = find_release("v0.15.0rc1");
+  EXPECT_EQ(capture_sizes(d, v015, 0).back(), 128);
+  auto w = workload_from_capture_sizes(d, v015, 0);
+  EXPECT_EQ(w.back().num_tokens, 64);
+  d.num_speculative_tokens = 1;  // MTP: two tokens per request fill them all
+  EXPECT_EQ(workload_from_capture_sizes(d, v015, 0).back().num_tokens, 128);
+}
+
 }  // namespace
 }  // namespace pt

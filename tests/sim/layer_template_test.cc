@@ -87,7 +87,7 @@ TEST(LayerTemplate, MiniParses) {
 }
 
 TEST(LayerTemplate, BundledTemplatesAllParse) {
-  for (const char* name : {"dense", "qwen3_moe", "deepseek_v3", "qwen3_next"}) {
+  for (const char* name : {"dense", "qwen3_moe", "deepseek_v3", "qwen3_next", "glm4_moe"}) {
     SCOPED_TRACE(name);
     const std::string rel = std::string("layers/") + name + ".json";
     auto text = find_embedded(rel);
@@ -98,8 +98,14 @@ TEST(LayerTemplate, BundledTemplatesAllParse) {
     EXPECT_FALSE(t.sites.empty());
     EXPECT_FALSE(t.step_ops.empty());
     EXPECT_TRUE(t.layer_sequence.empty());  // bundled templates follow the model's layers
+    // Every MLP and MoE site finds its weight through layer_idx, which wrapper models never get.
+    for (const auto& s : t.sites) {
+      const bool mlp_or_moe = s.ratio_key && (s.site.starts_with("mlp.") || s.site.starts_with("moe."));
+      EXPECT_EQ(s.gates.needs_layer_idx, mlp_or_moe) << s.site;
+    }
   }
-  EXPECT_EQ(embedded_stems("layers"), (std::vector<std::string>{"deepseek_v3", "dense", "qwen3_moe-this-layer-w13", "qwen3_moe", "qwen3_next"}));
+  EXPECT_EQ(embedded_stems("layers"), (std::vector<std::string>{"deepseek_v3", "dense", "glm4_moe", "qwen3_moe-this-layer-w13",
+                                                                "qwen3_moe", "qwen3_next"}));
 }
 
 TEST(LayerTemplate, EveryBundledModelGetsItsFamilyTemplateAndPlans) {
@@ -344,6 +350,8 @@ TEST(LayerTemplate, DefaultLayerTypes) {
   EXPECT_EQ(default_layer_type(load_model("DeepSeek-V3"), 3), "mla_moe");
   EXPECT_EQ(default_layer_type(load_model("Qwen3-Next-80B-A3B"), 2), "linear_attention_moe");
   EXPECT_EQ(default_layer_type(load_model("Qwen3-Next-80B-A3B"), 3), "full_attention_moe");
+  EXPECT_EQ(default_layer_type(load_model("GLM-4.5-Air"), 0), "dense");  // first_k_dense_replace = 1
+  EXPECT_EQ(default_layer_type(load_model("GLM-4.5-Air"), 1), "moe");
 }
 
 TEST(LayerTemplate, OpKindNames) {

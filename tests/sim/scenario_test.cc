@@ -232,6 +232,166 @@ TEST(LoadScenario, HardwareOverridesCapReadingAndOpTimes) {
   std::filesystem::remove_all(dir);
 }
 
+std::string fixture(const std::string& dir) { return test::source_path("tests/data/models/" + dir); }
+
+TEST(LoadScenario, WrappedLanguageModelsGetTheAttentionPathsButNotTheMlpPaths) {
+  ScenarioInputs in = inputs(fixture("qwen3-vl-8b"));
+  in.deployment.num_tokens = 16;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "dense");
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  EXPECT_TRUE(site(r, "attn.qkv").active);  // keyed on the linear's class in the W8A8 method
+  EXPECT_TRUE(site(r, "attn.o").active);
+  for (const char* name : {"mlp.gate_up", "mlp.down"}) {
+    EXPECT_FALSE(site(r, name).active) << name;
+    EXPECT_PRED2(contains, site(r, name).reason, "Qwen3VLForConditionalGeneration keeps its decoder under .language_model") << name;
+  }
+  // The same decoder unwrapped (Qwen3-8B-like shapes aside) runs them.
+  ScenarioInputs plain = inputs("Qwen3-8B");
+  plain.deployment.num_tokens = 16;
+  const Scenario p = load_scenario(plain);
+  EXPECT_TRUE(site(simulate_step(p.plan, p.config, SimOptions{}), "mlp.down").active);
+}
+
+TEST(LoadScenario, AWrappedMoeModelCrashesTheMoePathBeforeV023) {
+  ScenarioInputs in = inputs(fixture("qwen3-vl-30b-a3b"));
+  in.vllm_ascend_version = "v0.18.0";
+  const std::string msg = error_of([&] { load_scenario(in); });
+  EXPECT_PRED2(contains, msg, "Qwen3VLMoeForConditionalGeneration on vllm-ascend v0.18.0: the MoE prefetch");
+  EXPECT_PRED2(contains, msg, "fails with an AttributeError");
+  // Off, the path is not reached; from v0.23 the lookup returns None.
+  in.additional_config = R"({"weight_prefetch_config": {"enabled": true, "prefetch_ratio": {"moe": {"gate_up": 0}}}})";
+  EXPECT_NO_THROW(load_scenario(in));
+  in.additional_config.reset();
+  in.vllm_ascend_version = "v0.23.0";
+  EXPECT_NO_THROW(load_scenario(in));
+}
+
+TEST(LoadScenario, Glm45AirRunsItsOwnTemplate) {
+  ScenarioInputs in = inputs("GLM-4.5-Air");
+  in.deployment.num_tokens = 16;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "glm4_moe");
+  EXPECT_EQ(s.plan.variables.at("RF"), 0.5);
+  const StepResult r = simulate_step(s.plan, s.config, SimOptions{});
+  bool qkv_moe = false, down_dense = false, shared_down = false;
+  for (const auto& site : r.sites) {
+    if (site.site == "attn.qkv" && site.layer_type == "moe") qkv_moe = site.active;
+    if (site.site == "attn.o/down_proj" && site.layer_type == "dense") down_dense = site.active;
+    if (site.site == "attn.o/shared_down_proj") {
+      shared_down = site.active;
+      EXPECT_PRED2(contains, site.reason, "w8a8_dynamic");  // ModelSlim quantizes the shared expert dynamically
+    }
+    if (site.site.starts_with("mlp.")) {
+      EXPECT_FALSE(site.active) << site.site;  // a MoE model: no MLP path
+    }
+  }
+  EXPECT_TRUE(qkv_moe);
+  EXPECT_TRUE(down_dense);
+  EXPECT_FALSE(shared_down);
+}
+
+// Impossible deployments: every rule reaches every subcommand through load_scenario.
+TEST(LoadScenario, TensorParallelSizesVllmRefusesAreRefused) {
+  for (int tp : {3, 5, 128}) {
+    ScenarioInputs in = inputs();  // Qwen3-32B: 64 q heads, 8 KV heads
+    in.deployment.tensor_parallel = tp;
+    const std::string msg = error_of([&] { load_scenario(in); });
+    EXPECT_PRED2(contains, msg, "Qwen3-32B has 64 attention heads and vLLM needs TP to divide them") << tp;
+    EXPECT_PRED2(contains, msg, "TP sizes that work for Qwen3-32B: 1, 2, 4, 8, 16, 32, 64") << tp;
+  }
+  ScenarioInputs in = inputs();
+  in.deployment.tensor_parallel = 16;  // 8 KV heads replicated twice: vLLM starts
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.plan.variables.at("NKV"), 1);
+  EXPECT_EQ(s.plan.variables.at("NQ"), 4);
+}
+
+TEST(LoadScenario, ExpertParallelOnADenseModelIsRefused) {
+  ScenarioInputs in = inputs();
+  in.deployment.expert_parallel = true;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "--enable-expert-parallel on Qwen3-32B, a dense model");
+}
+
+TEST(LoadScenario, DecodeTokensAboveMaxNumSeqsAreRefused) {
+  ScenarioInputs in = inputs();
+  in.deployment.num_tokens = 300;
+  in.deployment.max_num_seqs = 64;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }),
+               "--num-tokens 300 in decode is above --max-num-seqs 64 x (1 + --num-speculative-tokens 0) = 64");
+  in.deployment.num_speculative_tokens = 4;  // 64 x 5 = 320 tokens: a full batch with drafts
+  EXPECT_EQ(load_scenario(in).plan.tokens.scheduled_tokens, 300);
+}
+
+TEST(LoadScenario, WeightsThatDoNotFitTheDeviceAreRefused) {
+  ScenarioInputs in = inputs("DeepSeek-V3");
+  in.deployment.tensor_parallel = 4;
+  const std::string msg = error_of([&] { load_scenario(in); });
+  EXPECT_PRED2(contains, msg, "DeepSeek-V3 at TP4 DP1, w8a8: the weights take 15");
+  EXPECT_PRED2(contains, msg, "0.9 x 64.0 GiB HBM of a3-die = 57.6 GiB: vLLM fails at start-up");
+  // The 32 GiB 910B4 holds Qwen3-32B W8A8 at TP4 (8 GiB of weights) but not at TP1 (31 GiB).
+  ScenarioInputs b4 = inputs();
+  b4.hardware = "910B4";
+  b4.deployment.tensor_parallel = 1;
+  b4.deployment.num_tokens = 8;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(b4); }), "0.9 x 32.0 GiB HBM of 910B4 = 28.8 GiB");
+  b4.deployment.tensor_parallel = 4;
+  EXPECT_NO_THROW(load_scenario(b4));
+}
+
+TEST(LoadScenario, KvCacheForTheStepsRequestsIsAWarningOrAnError) {
+  ScenarioInputs in = inputs();  // Qwen3-32B TP4: 8 GiB of weights, 256 MiB of KV per 4096-token request
+  in.deployment.context_len = 32768;
+  in.deployment.num_tokens = 72;
+  const Scenario s = load_scenario(in);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_PRED2(contains, s.warnings[0], "72 requests x 32768 context need 144.0 GiB of KV cache per rank");
+  EXPECT_PRED2(contains, s.warnings[0], "vLLM starts, but its scheduler keeps at most 24 such requests running");
+  in.deployment.context_len = 1 << 24;  // one request alone needs more than the device
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "vLLM refuses to start");
+  // A profile without the capacity skips the check and says so.
+  in.deployment.context_len = 4096;
+  const std::string dir = test::make_temp_dir();
+  in.hardware = test::write_file(dir + "/hw.json", test::round_hardware_json());
+  const Scenario unchecked = load_scenario(in);
+  EXPECT_PRED2(contains, unchecked.notes.back(), "gives no hbm_capacity_bytes: whether the weights and KV cache fit is not checked");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LoadScenario, QuantizationComesFromTheOptionTheCheckpointOrTheDefault) {
+  EXPECT_EQ(load_scenario(inputs()).plan.deployment.quantization_source, QuantizationSource::kDefault);
+  ScenarioInputs in = inputs(fixture("qwen3-32b-w8a8-modelslim"));
+  in.deployment.quantization = Quantization::kBf16;  // not given: the checkpoint wins
+  Scenario s = load_scenario(in);
+  EXPECT_EQ(s.plan.deployment.quantization, Quantization::kW8A8Static);
+  EXPECT_EQ(s.plan.deployment.quantization_source, QuantizationSource::kCheckpoint);
+  EXPECT_EQ(s.plan.deployment.quantization_file, "quant_model_description.json");
+  in.deployment.quantization_source = QuantizationSource::kOption;  // -q bf16
+  s = load_scenario(in);
+  EXPECT_EQ(s.plan.deployment.quantization, Quantization::kBf16);
+  EXPECT_EQ(weight_of(s, "o_proj"), 5120.0 * 2048 * 2);
+  EXPECT_PRED2(contains, s.notes.back(), "--quantization bf16 overrides the checkpoint's W8A8");
+  // An FP8 checkpoint is refused unless -q says what it was converted to.
+  ScenarioInputs fp8 = inputs(fixture("deepseek-v3-fp8"));
+  fp8.deployment.tensor_parallel = 16;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(fp8); }), "vllm-ascend cannot serve an FP8 checkpoint on A2/A3");
+  fp8.deployment.quantization_source = QuantizationSource::kOption;
+  EXPECT_NO_THROW(load_scenario(fp8));
+}
+
+TEST(LoadScenario, KimiK25LoadsWithAQuantizationForItsShapes) {
+  ScenarioInputs in = inputs(fixture("kimi-k2.5"));
+  in.deployment.tensor_parallel = 16;
+  in.deployment.data_parallel = 2;
+  in.deployment.expert_parallel = true;
+  in.deployment.num_tokens = 16;
+  EXPECT_PRED2(contains, error_of([&] { load_scenario(in); }), "\"compressed-tensors\"");
+  in.deployment.quantization_source = QuantizationSource::kOption;
+  const Scenario s = load_scenario(in);
+  EXPECT_EQ(s.layer_template.name, "deepseek_v3");
+  EXPECT_EQ(s.model.num_experts, 384);
+}
+
 TEST(LoadScenario, BadInputsAreRefusedNamingThem) {
   {
     ScenarioInputs in = inputs("NoSuchModel");
