@@ -43,6 +43,7 @@ const std::vector<Field>& fields() {
       {"grouped_matmul_l2_read_speedup", &HardwareProfile::grouped_matmul_l2_read_speedup, 1.0, 1e3, true},
       {"cmo_GBps", &HardwareProfile::cmo_GBps, 1e-3, 1e6},
       {"cmo_qos_weight", &HardwareProfile::cmo_qos_weight, 1e-3, 1e3},
+      {"cmo_GBps_beside_matmul", &HardwareProfile::cmo_GBps_beside_matmul, 0.0, 1e6, true},
       {"cmo_setup_us", &HardwareProfile::cmo_setup_us, 0.0, 1e5},
       {"op_overhead_us", &HardwareProfile::op_overhead_us, 0.0, 1e5},
       {"alone_fixed_us", &HardwareProfile::alone_fixed_us, 0.0, 1e5, true},

@@ -39,6 +39,9 @@ struct HardwareProfile {
   double grouped_matmul_l2_read_speedup = NAN;     // NaN: as l2_read_speedup
   double cmo_GBps = 0;
   double cmo_qos_weight = 0;
+  // Optional (0: not used): the rate a CMO keeps beside a matmul that wants more HBM than there is,
+  // when the matmul's engine wins arbitration outright instead of by weight.
+  double cmo_GBps_beside_matmul = 0;
   double cmo_setup_us = 0;
   double op_overhead_us = 0;  // per op in a captured sequence: launch, scheduling, tail
   double alone_fixed_us = 0;  // what an op timed alone pays on top (start and tail that a sequence hides)

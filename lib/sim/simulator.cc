@@ -404,11 +404,19 @@ class Engine {
   // times its weight (the op 1, the CMO cmo_qos_weight), so a CMO beside a saturating op keeps
   // that fraction of its own rate whatever the rate (the H200 analog's contention rows). The rule
   // is continuous at the capacity.
-  void share(double d_c, double d_p, double& r_c, double& r_p) const {
+  // Beside a matmul, a profile may instead give the CMO a fixed rate (cmo_GBps_beside_matmul): the
+  // matmul's loads win arbitration outright and the CMO keeps that rate whatever its own (the H200
+  // analog's GEMM + prefetch pairs, validation/gpu-analog); continuous at capacity too.
+  void share(double d_c, double d_p, double& r_c, double& r_p, bool beside_matmul = false) const {
     const double cap = hbm_per_us_;
     if (d_c + d_p <= cap) {
       r_c = d_c;
       r_p = d_p;
+      return;
+    }
+    if (beside_matmul && hw_.cmo_GBps_beside_matmul > 0) {
+      r_p = std::min(d_p, std::max(hw_.cmo_GBps_beside_matmul * 1e3, cap - d_c));
+      r_c = std::min(d_c, cap - r_p);
       return;
     }
     const double w = hw_.cmo_qos_weight;
@@ -625,7 +633,8 @@ class Engine {
     const int linear = op.linear;
     const double tf = op.touched_fraction;
     const double w_op = linear >= 0 ? op.weight_bytes : 0;
-    const bool reads_l2 = linear >= 0 && w_op > 0 && mem_alone > 0 && !type.targets[i].empty();
+    const bool streams_weight = linear >= 0 && w_op > 0;  // a matmul, for the HBM arbitration
+    const bool reads_l2 = streams_weight && mem_alone > 0 && !type.targets[i].empty();
     const double tau_h = reads_l2 ? mem_alone / w_op : 0;  // alone time per weight byte from HBM
     // The whole-weight saving per byte, shaped by the saving curve along the weight.
     const double full_saving_per_byte = reads_l2 ? op.weight_stream_us() * (1.0 - 1.0 / op.l2_read_speedup) / w_op : 0;
@@ -660,7 +669,7 @@ class Engine {
       const double head_rate = head_ < tasks_.size() ? tasks_[head_].rate_per_us : 0;
       if (!reads_l2) {
         double r_c = d_h, r_p = 0;
-        if (k) share(d_h, k->rate_per_us, r_c, r_p);
+        if (k) share(d_h, k->rate_per_us, r_c, r_p, streams_weight);
         const double speed = d_h > 0 ? r_c / d_h : 1.0;
         const double op_dt = remaining / speed;
         const double pf_dt = prefetch_event_in(t, k ? r_p : head_rate);
@@ -686,7 +695,7 @@ class Engine {
       auto grant = [&](double d_c) {
         r_c = d_c;
         r_p = 0;
-        if (k) share(d_c, k->rate_per_us, r_c, r_p);
+        if (k) share(d_c, k->rate_per_us, r_c, r_p, true);
         return d_c > 0 ? r_c / d_c : 1.0;
       };
       double speed = grant(mode == Mode::kL2 ? d_l : d_h);

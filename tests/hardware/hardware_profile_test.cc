@@ -26,7 +26,7 @@ std::string round_with(const std::function<void(nlohmann::json&)>& edit) {
 
 TEST(HardwareProfile, ParameterNamesInSchemaOrder) {
   const auto& names = hardware_parameter_names();
-  ASSERT_EQ(names.size(), 24u);
+  ASSERT_EQ(names.size(), 25u);
   EXPECT_EQ(names.front(), "cube_TFLOPS_bf16");
   EXPECT_EQ(names.back(), "hbm_capacity_bytes");  // the optional one comes last
   // The caps are vllm-ascend's, not the hardware's: they live in vllm_ascend/release.h.

@@ -912,6 +912,32 @@ nlohmann::json two_waits_template() {
   })");
 }
 
+TEST(SimulatorContention, BesideAMatmulACmoKeepsItsFixedRateWhenTheProfileGivesOne) {
+  // down's CMO at 1e5 B/us from t = 10 runs through w1 and o (a matmul reading o_proj from HBM).
+  // o: a fixed part of 20 - 4194304 / 1e6 = 15.805696 us, then 4194304 B asking the whole 1e6 B/us.
+  // cmo_GBps_beside_matmul 50: the CMO keeps 5e4 B/us and o gets 9.5e5 (speed 0.95): o lasts
+  // 15.805696 + 4.194304 / 0.95 us. Without it (w = 1, demands 1e6 and 1e5) o gets 1e6 / 1.1.
+  auto tmpl = two_waits_template();
+  tmpl["sites"].erase(1);
+  tmpl["sites"][0].erase("no_join");
+  tmpl["sites"][0]["join_after"] = "down";
+  tmpl["layer_types"]["blk"]["ops"].erase(2);  // w2
+  auto& ops = tmpl["layer_types"]["blk"]["ops"];
+  std::swap(ops[2], ops[3]);  // pre | w1 | o | down
+  tmpl["layer_sequence"][0]["count"] = 1;
+  Closed c;
+  c.tmpl = tmpl;
+  c.hw.cmo_GBps = 100;
+  const double fixed = 20 - kOBytes / kHbmRate;
+  const double plain = c.op(c.run(), "o", 0).duration_us;
+  EXPECT_NEAR(plain, fixed + kOBytes / kHbmRate * 1.1, kTol);
+  c.hw.cmo_GBps_beside_matmul = 50;
+  const StepResult r = c.run();
+  EXPECT_NEAR(c.op(r, "o", 0).duration_us, fixed + kOBytes / kHbmRate / 0.95, kTol);
+  // A vector op keeps the weighted arbiter: w1 moves no HBM bytes, so it is not slowed at all.
+  EXPECT_NEAR(c.op(r, "w1", 0).duration_us, 10, kTol);
+}
+
 TEST(SimulatorWaits, AWaitCoversEveryCmoQueuedBeforeItAndSplitsTheStallInFifoOrder) {
   // down's CMO 10 -> 35.165824 (no wait of its own); o's queues behind it, 35.165824 -> 43.554432.
   // The wait after w2 starts at 40: down's CMO is done, o's stalls 3.554432 us.

@@ -981,6 +981,67 @@ static void section_contention() {
         }
 }
 
+// A prefetch of other bytes beside a GEMM that streams its cold weight (eager, events on both
+// streams): the GEMM's HBM demand is its weight at its own streaming rate, known from the alone
+// rows, so these pairs give the CMO's share beside a matmul without the vector op's unknown
+// traffic. Calibration only: no combined row uses a prefetch of bytes the GEMM does not read.
+static void section_gemm_contention() {
+  Csv csv("gemm_contention.csv",
+          "blocks,prefetch_bytes,N,K,tokens_M,weight_bytes,variant,gemm_end_us,gemm_end_p10_us,"
+          "gemm_end_p90_us,prefetch_end_us,prefetch_end_p10_us,prefetch_end_p90_us,total_us,"
+          "total_p10_us,total_p90_us,reps");
+  std::vector<size_t> pf = {16 * kMiB, round16(0.75 * g.l2_bytes)};
+  std::vector<double> fracs = {0.25, 0.5, 1.0};
+  if (g.quick) pf = {16 * kMiB}, fracs = {0.5};
+  const int K = 4096, M = 16;
+  const int reps = g.reps;
+  for (int nb : g.pf_blocks)
+    for (size_t P : pf)
+      for (double fr : fracs) {
+        if (past_deadline()) return;
+        Gemm& gm = gemm_for(weight_rows_for(fr, K), K, M);
+        const size_t W = gm.weight_bytes();
+        const char* other = g.wpool + (W + kMiB - 1) / kMiB * kMiB;  // bytes the GEMM never reads
+        if ((size_t)(other - g.wpool) + P > g.wpool_bytes) continue;
+        const char* names[3] = {"gemm_only", "prefetch_only", "both"};
+        const size_t V = 3;
+        ensure_events(V * reps * 4);
+        for (int rep = -g.warm; rep < reps; ++rep)
+          for (size_t i = 0; i < V; ++i) {
+            const size_t vi = (i + (size_t)std::max(rep, 0)) % V;
+            cudaEvent_t* e = rep < 0 ? g.scratch : &g.events[(vi * reps + rep) * 4];
+            flush_l2(g.s0);
+            CK(cudaEventRecord(e[0], g.s0));
+            fork(g.s0, g.s1, 0);
+            if (vi != 0) prefetch(other, P, true, g.s1, nb);
+            CK(cudaEventRecord(e[1], g.s1));
+            if (vi != 1) gm.run(g.wpool, g.s0);
+            CK(cudaEventRecord(e[2], g.s0));
+            join(g.s0, g.s1, 0);
+            CK(cudaEventRecord(e[3], g.s0));
+          }
+        CK(cudaStreamSynchronize(g.s0));
+        for (size_t vi = 0; vi < V; ++vi) {
+          std::vector<float> pe(reps), ge(reps), te(reps);
+          for (int rep = 0; rep < reps; ++rep) {
+            cudaEvent_t* e = &g.events[(vi * reps + rep) * 4];
+            float ms;
+            CK(cudaEventElapsedTime(&ms, e[0], e[1]));
+            pe[rep] = ms * 1e3f;
+            CK(cudaEventElapsedTime(&ms, e[0], e[2]));
+            ge[rep] = ms * 1e3f;
+            CK(cudaEventElapsedTime(&ms, e[0], e[3]));
+            te[rep] = ms * 1e3f;
+          }
+          Stats p = stats_of(pe), gs = stats_of(ge), t = stats_of(te);
+          csv.row("%d,%zu,%d,%d,%d,%zu,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%d", nb, P, gm.N, K, M, W,
+                  names[vi], gs.med, gs.p10, gs.p90, p.med, p.p10, p.p90, t.med, t.p10, t.p90, reps);
+          progress("gemm_contention b=%2d pf %5.1f MiB W %5.1f MiB %-13s gemm_end %7.2f pf_end %7.2f total %7.2f us",
+                   nb, P / (double)kMiB, W / (double)kMiB, names[vi], gs.med, p.med, t.med);
+        }
+      }
+}
+
 // Fork/join cost with no bytes moved, in a captured graph and eagerly.
 static void section_forkjoin() {
   Csv csv("forkjoin.csv", "mode,variant,median_us,p10_us,p90_us,mean_us,reps");
@@ -1514,6 +1575,7 @@ int main(int argc, char** argv) {
   if (want("seq")) section_seq();
   if (want("context")) section_context();
   if (want("contention")) section_contention();
+  if (want("gemm_contention")) section_gemm_contention();
   if (want("combined_i")) section_combined(false);
   if (want("layer")) section_layer();
   if (want("combined_ii")) section_combined(true);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds probe.cu for sm_90a and runs the sweeps; CSVs and meta.json go to OUTDIR.
 # usage: validation/gpu-analog/run_probe.sh OUTDIR [probe options: --quick --reps N --chunk B
-#        --deadline-s S --only bandwidth,vec,forkjoin,prefetch,arrival,gemm,seq,contention,
+#        --deadline-s S --only bandwidth,vec,forkjoin,prefetch,arrival,gemm,seq,contention,gemm_contention,
 #        context,combined_i,layer,combined_ii]
 # Needs an NVIDIA Hopper GPU (sm_90) with nvcc and cuBLASLt. Not part of the CMake build.
 set -euo pipefail
