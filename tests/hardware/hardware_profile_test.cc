@@ -303,5 +303,16 @@ TEST(HardwareProfile, SetAndGet) {
   EXPECT_PRED2(contains, error_of([&] { hw.set("fork_us", -1, "here"); }), "here: fork_us = -1 is outside the accepted range");
 }
 
+// The H200 analog's fitted profile (validation/gpu-analog/h200.json) is read by `score` through
+// the tool: it must keep loading as the schema moves, and it is the one profile that sets the
+// matmul arbitration rate.
+TEST(HardwareProfile, TheGpuAnalogProfileLoadsWithItsFittedArbitration) {
+  const HardwareProfile hw = load_hardware(std::string(PT_SOURCE_DIR) + "/validation/gpu-analog/h200.json");
+  EXPECT_GT(hw.cmo_GBps_beside_matmul, 0);
+  EXPECT_LE(hw.cmo_GBps_beside_matmul, hw.hbm_GBps);
+  EXPECT_FALSE(hw.l2_saving_curve.empty());
+  for (double f = 0; f < 1; f += 0.05) EXPECT_LE(hw.l2_saving_fraction(f), hw.l2_saving_fraction(f + 0.05) + 1e-12) << f;
+}
+
 }  // namespace
 }  // namespace pt
