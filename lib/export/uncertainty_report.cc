@@ -223,7 +223,7 @@ std::string robust_text(const RobustTuneResult& r, const TuneReport& nominal) {
   out += t.render("  ");
   out += fmt::format("  recommended: {}\n\n", r.recommended);
   if (!r.sensitivity.empty()) {
-    out += "sensitivity: first-order Sobol index of the gain of " +
+    out += "sensitivity: first-order Sobol index of the gain over disabled of " +
            (r.break_even ? r.break_even->config_label : std::string("the recommended config")) +
            " (measure the top one first)\n";
     out += parameters_text(r.parameters, r.sensitivity);

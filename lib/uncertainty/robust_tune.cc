@@ -295,8 +295,9 @@ RobustTuneResult robust_tune(const Scenario& scenario, const HardwareProfile& bu
       };
       r.break_even = break_even_map(scenario.hardware, bundled, find(r.sensitivity[0].parameter),
                                     find(r.sensitivity[1].parameter), gain, options.sampling,
-                                    subject->ratios.empty() ? subject->label
-                                                            : fmt::format("{} [{}]", subject->label, ratios_text(r.keys, subject->ratios)));
+                                    fmt::format("{}{}", subject == pick ? "the recommended config" : "the best config that prefetches",
+                                                subject->ratios.empty() ? " (vllm-ascend defaults)"
+                                                                        : " [" + ratios_text(r.keys, subject->ratios) + "]"));
     }
   }
   return r;
