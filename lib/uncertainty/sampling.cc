@@ -92,6 +92,8 @@ Eigen::MatrixXd latin_hypercube(size_t n, size_t d, uint64_t seed) {
 HardwareProfile hardware_at(const HardwareProfile& base, const std::vector<SampledParameter>& params,
                             const Eigen::Ref<const Eigen::RowVectorXd>& u) {
   HardwareProfile hw = base;
+  // The sources are for reports; a sample only feeds plans (each of which copies its profile).
+  hw.provenance.clear();
   for (size_t j = 0; j < params.size(); ++j) {
     const auto [lo, hi] = hardware_parameter_limits(params[j].name);
     hw.set(params[j].name, std::clamp(parameter_value(params[j], u(static_cast<Eigen::Index>(j))), lo, hi), "sample");

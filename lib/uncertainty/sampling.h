@@ -37,7 +37,8 @@ double parameter_u(const SampledParameter& p, double value);
 // (splitmix64 / xoshiro256**, no implementation-defined distribution).
 Eigen::MatrixXd latin_hypercube(size_t n, size_t d, uint64_t seed);
 
-// `base` with parameter j set to parameter_value(params[j], u(j)).
+// `base` with parameter j set to parameter_value(params[j], u(j)), without the sources (provenance):
+// a sample only feeds the simulator.
 HardwareProfile hardware_at(const HardwareProfile& base, const std::vector<SampledParameter>& params,
                             const Eigen::Ref<const Eigen::RowVectorXd>& u);
 
