@@ -64,8 +64,9 @@ std::string map_text(const BreakEvenMap& m) {
     }
     out += r == ny / 2 ? fmt::format("  {} (y)\n", m.y.parameter.name) : "\n";
   }
-  out += fmt::format("  {:>10} {:<{}}{}\n", "", num(m.x.values.front()), 2 * nx - num(m.x.values.back()).size() - 1,
-                     num(m.x.values.back()));
+  const std::string first = num(m.x.values.front()), last = num(m.x.values.back());
+  const size_t width = 2 * nx > last.size() + 1 + first.size() ? 2 * nx - last.size() - 1 : first.size() + 1;
+  out += fmt::format("  {:>10} {:<{}}{}\n", "", first, width, last);
   out += fmt::format("  {:>10} {} (x){}\n", "", m.x.parameter.name, m.x.parameter.log_uniform || m.y.parameter.log_uniform ? ", log axes where the range spans more than 4x" : "");
   return out;
 }
