@@ -1,10 +1,15 @@
 // `simulate`: one step of the model under a weight_prefetch_config, per-site report, timeline export.
 #include <memory>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include "export/simulate_report.h"
 #include "export/timeline_export.h"
+#include "export/uncertainty_report.h"
 #include "scenario_options.h"
 #include "subcommand.h"
+#include "util/error.h"
 #include "util/file_io.h"
 
 namespace pt::app {
@@ -17,6 +22,13 @@ struct SimulateOptions {
   std::string timeline_csv_path;
   std::string trace_json_path;
   std::string out_path;
+  // --uncertainty: the verdict over the hardware parameters' ranges.
+  bool uncertainty = false;
+  size_t samples = 1000;
+  uint64_t seed = 1;
+  int threads = 2;
+  std::string break_even_svg_path;
+  std::string break_even_csv_path;
 };
 
 int run(SimulateOptions& o) {
@@ -24,12 +36,42 @@ int run(SimulateOptions& o) {
   const bool need_timeline = !o.timeline_csv_path.empty() || !o.trace_json_path.empty();
   SimulateReport report = run_simulate(scenario, need_timeline);
   // Render everything before writing anything, so a failure leaves no partial set of outputs.
-  const std::string main_output =
-      o.output.format == "json" ? json_output(simulate_json(report)) : simulate_text(report);
+  std::optional<UncertainVerdict> verdict;
+  if (o.uncertainty) {
+    UncertaintyOptions u;
+    u.samples = o.samples;
+    u.seed = o.seed;
+    u.threads = o.threads;
+    verdict = config_verdict(scenario, bundled_hardware(o.scenario.inputs), scenario.config, u);
+  } else if (!o.break_even_svg_path.empty() || !o.break_even_csv_path.empty()) {
+    throw InputError("--break-even-svg / --break-even-csv need --uncertainty");
+  }
+  std::string main_output;
+  if (o.output.format == "json") {
+    nlohmann::json j = simulate_json(report);
+    if (verdict) j.update(verdict_json(*verdict));
+    main_output = json_output(j);
+  } else {
+    main_output = simulate_text(report) + (verdict ? verdict_text(*verdict) : std::string());
+  }
+  std::string map_svg, map_csv;
+  if (verdict && verdict->break_even) {
+    if (!o.break_even_svg_path.empty()) {
+      map_svg = break_even_svg(*verdict->break_even, fmt::format("break-even map: {} on {}, {} tokens", scenario.model.name,
+                                                                  scenario.hardware.name, scenario.plan.tokens.scheduled_tokens));
+    }
+    if (!o.break_even_csv_path.empty()) map_csv = break_even_csv(*verdict->break_even);
+  } else if (verdict && (!o.break_even_svg_path.empty() || !o.break_even_csv_path.empty())) {
+    throw InputError("--break-even-svg / --break-even-csv: fewer than two hardware parameters have a range");
+  }
   std::string csv, trace;
   if (!o.timeline_csv_path.empty()) csv = timeline_csv(scenario.plan, report.with_config);
   if (!o.trace_json_path.empty()) trace = chrome_trace_json(scenario.plan, report.with_config);
-  write_outputs_atomically({{o.timeline_csv_path, csv}, {o.trace_json_path, trace}, {output_path(o.out_path), main_output}});
+  write_outputs_atomically({{o.timeline_csv_path, csv},
+                            {o.trace_json_path, trace},
+                            {o.break_even_svg_path, map_svg},
+                            {o.break_even_csv_path, map_csv},
+                            {output_path(o.out_path), main_output}});
   return 0;
 }
 
@@ -44,6 +86,14 @@ Subcommand simulate_subcommand() {
             sub.add_option("--timeline-csv", o->timeline_csv_path, "write one row per op and CMO task (kernel_details.csv column names)");
             sub.add_option("--trace-json", o->trace_json_path, "write a Chrome trace (opens in Perfetto)");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            sub.add_flag("--uncertainty", o->uncertainty,
+                         "sample the hardware parameters' ranges: p_gain, gain percentiles, sensitivity, break-even map");
+            sub.add_option("--samples", o->samples, "--uncertainty: Latin hypercube samples")->capture_default_str()->check(CLI::Range(8, 1000000));
+            sub.add_option("--seed", o->seed, "--uncertainty: seed of the sample (same seed, same output)")->capture_default_str();
+            sub.add_option("--threads", o->threads, "--uncertainty: threads the samples run on")->capture_default_str()->check(CLI::Range(1, 64));
+            sub.add_option("--break-even-svg", o->break_even_svg_path,
+                           "--uncertainty: write the break-even map of the two most influential parameters as SVG");
+            sub.add_option("--break-even-csv", o->break_even_csv_path, "--uncertainty: write the break-even map's grid as CSV");
             return [o] { return run(*o); };
           }};
 }

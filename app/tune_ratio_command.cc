@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include "export/svg_plot.h"
 #include "export/tune_report.h"
+#include "export/uncertainty_report.h"
 #include "scenario_options.h"
 #include "search/ratio_search.h"
 #include "search/workload.h"
@@ -37,6 +39,14 @@ struct TuneOptionsCli {
   std::string sweep_csv_path;
   std::string config_out_path;
   std::string out_path;
+  // --robust: one config for the workload over the hardware parameters' ranges.
+  bool robust = false;
+  size_t samples = 1000;
+  uint64_t seed = 1;
+  int threads = 2;
+  double robust_step = 0.1;
+  std::string break_even_svg_path;
+  std::string break_even_csv_path;
 };
 
 std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
@@ -99,8 +109,38 @@ int run(TuneOptionsCli& o) {
   if (options.progress) std::fprintf(stderr, "\r%30s\r", "");
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
+  std::optional<RobustTuneResult> robust;
+  if (o.robust) {
+    if (options.objective != TuneObjective::kLatency) throw InputError("--robust: needs --objective latency (the default)");
+    RobustOptions ro;
+    ro.sampling.samples = o.samples;
+    ro.sampling.seed = o.seed;
+    ro.sampling.threads = o.threads;
+    ro.step = o.robust_step;
+    ro.disable_threshold_pct = o.disable_threshold_pct;
+    ro.near_optimal_pct = o.near_optimal_pct;
+    robust = robust_tune(scenario, bundled_hardware(o.scenario.inputs), workload, report.result, ro);
+    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  } else if (!o.break_even_svg_path.empty() || !o.break_even_csv_path.empty()) {
+    throw InputError("--break-even-svg / --break-even-csv need --robust");
+  }
+
   // Render everything, then write: a failure leaves no partial set of outputs.
-  const std::string main_output = o.output.format == "json" ? json_output(tune_json(report)) : tune_text(report);
+  std::string main_output;
+  if (robust) {
+    main_output = o.output.format == "json" ? json_output(robust_json(*robust, report)) : robust_text(*robust, report);
+  } else {
+    main_output = o.output.format == "json" ? json_output(tune_json(report)) : tune_text(report);
+  }
+  std::string map_svg, map_csv;
+  if (robust && (!o.break_even_svg_path.empty() || !o.break_even_csv_path.empty())) {
+    if (!robust->break_even) throw InputError("--break-even-svg / --break-even-csv: no enabled config, or fewer than two parameters with a range");
+    if (!o.break_even_svg_path.empty()) {
+      map_svg = break_even_svg(*robust->break_even, fmt::format("break-even map: {} on {}, robust tune", scenario.model.name,
+                                                                 scenario.hardware.name));
+    }
+    if (!o.break_even_csv_path.empty()) map_csv = break_even_csv(*robust->break_even);
+  }
   std::string svg, config;
   if (!o.plot_path.empty()) {
     svg = tune_plot_svg(report.result, fmt::format("tune-ratio: {} on {}, {} (step {:g})", scenario.model.name,
@@ -110,13 +150,15 @@ int run(TuneOptionsCli& o) {
   }
   if (!o.config_out_path.empty()) {
     // What the report recommends, disabling included, for --additional-config @FILE.
-    config = json_output(nlohmann::json{
-        {"weight_prefetch_config", report.recommended_config().to_inner_json(scenario.release->semantics)}});
+    const WeightPrefetchConfig recommended = robust ? robust->recommended_config : report.recommended_config();
+    config = json_output(nlohmann::json{{"weight_prefetch_config", recommended.to_inner_json(scenario.release->semantics)}});
   }
   const std::string sweep = o.sweep_csv_path.empty() ? std::string() : tune_sweep_csv(report);
   write_outputs_atomically({{o.plot_path, svg},
                             {o.sweep_csv_path, sweep},
                             {o.config_out_path, config},
+                            {o.break_even_svg_path, map_svg},
+                            {o.break_even_csv_path, map_csv},
                             {output_path(o.out_path), main_output}});
   return 0;
 }
@@ -150,6 +192,16 @@ Subcommand tune_ratio_subcommand() {
             sub.add_option("--out", o->config_out_path,
                            "write the recommended config (disabled when that is the advice) for --additional-config @FILE");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            sub.add_flag("--robust", o->robust,
+                         "tune over the hardware parameters' ranges: best expected and least worst-case regret configs");
+            sub.add_option("--samples", o->samples, "--robust: Latin hypercube samples")->capture_default_str()->check(CLI::Range(8, 1000000));
+            sub.add_option("--seed", o->seed, "--robust: seed of the sample (same seed, same output)")->capture_default_str();
+            sub.add_option("--threads", o->threads, "--robust: threads the samples run on")->capture_default_str()->check(CLI::Range(1, 64));
+            sub.add_option("--robust-step", o->robust_step, "--robust: ratio resolution of the robust grid (the nominal tuned ratios are added)")
+                ->capture_default_str();
+            sub.add_option("--break-even-svg", o->break_even_svg_path,
+                           "--robust: write the break-even map of the two most influential parameters as SVG");
+            sub.add_option("--break-even-csv", o->break_even_csv_path, "--robust: write the break-even map's grid as CSV");
             return [o] { return run(*o); };
           }};
 }

@@ -70,6 +70,19 @@ std::pair<double, double> fit_line(const std::vector<double>& x, const std::vect
   return {coef(0), coef(1)};
 }
 
+// RMS of the residual of y = a + b x, and the mean of y: the fit errors the calibration file carries.
+std::pair<double, double> residual_rms_and_mean(const std::vector<double>& x, const std::vector<double>& y, double a,
+                                                double b) {
+  double se = 0, mean = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double r = y[i] - (a + b * x[i]);
+    se += r * r;
+    mean += y[i];
+  }
+  const double n = static_cast<double>(std::max<size_t>(1, x.size()));
+  return {std::sqrt(se / n), mean / n};
+}
+
 std::map<int64_t, std::pair<double, double>> step_spans(const Profile& p, int64_t compute_stream) {
   std::map<int64_t, std::pair<double, double>> spans;
   for (const auto& t : p.tasks) {
@@ -109,6 +122,7 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> points;
   std::vector<double> mm_bytes, mm_dur;
   std::map<double, double> cmo_fastest;  // bytes -> shortest CMO task moving them (the least contended)
+  std::map<double, std::vector<double>> cmo_all;  // bytes -> every CMO task's duration
   std::vector<double> eff, vector_eff;
   for (const auto& run : runs) {
     const Profile& p = *run.profile;
@@ -147,6 +161,7 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
     }
     for (const auto& cmo : audit.cmos) {
       if (cmo.bytes > 0 && cmo.duration_us > 0) {
+        cmo_all[cmo.bytes].push_back(cmo.duration_us);
         auto [it, fresh] = cmo_fastest.emplace(cmo.bytes, cmo.duration_us);
         if (!fresh) it->second = std::min(it->second, cmo.duration_us);
       }
@@ -187,14 +202,18 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
       const double peak_GBps = runs.front().plan->hardware.hbm_GBps;
       const std::string basis =
           fmt::format("least squares over {} matmuls: duration = overhead + bytes / ({:.0f} GB/s)", mm_bytes.size(), rate_GBps);
+      // Fit errors: the rate is known to the residual's RMS relative to the mean duration, the
+      // intercept to the residual's RMS.
+      const auto [rms_us, mean_us] = residual_rms_and_mean(mm_bytes, mm_dur, overhead, us_per_byte);
+      const double rel = mean_us > 0 ? rms_us / mean_us : 0;
       if (rate_GBps <= peak_GBps) {
         c.hardware.push_back({"matmul_stream_efficiency", rate_GBps / peak_GBps,
-                              fmt::format("{}, against hbm_GBps {:.0f}", basis, peak_GBps)});
+                              fmt::format("{}, against hbm_GBps {:.0f}", basis, peak_GBps), rel * rate_GBps / peak_GBps});
       } else {
-        c.hardware.push_back({"hbm_GBps", rate_GBps, basis + ", above the profile's peak"});
+        c.hardware.push_back({"hbm_GBps", rate_GBps, basis + ", above the profile's peak", rel * rate_GBps});
         c.hardware.push_back({"matmul_stream_efficiency", 1.0, "the matmuls stream at the fitted peak"});
       }
-      c.hardware.push_back({"op_overhead_us", overhead, "intercept of the same fit"});
+      c.hardware.push_back({"op_overhead_us", overhead, "intercept of the same fit", rms_us});
     } else {
       c.notes.push_back(fmt::format("the matmul fit gave overhead {:.2f} us and {:.3g} us/byte: not physical, "
                                     "HBM bandwidth left as it was", overhead, us_per_byte));
@@ -231,19 +250,40 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
       hull.push_back(point);
     }
     double best_slope = 0, best_setup = 0;
+    size_t best_edge = 0;
     for (size_t i = 1; i < hull.size(); ++i) {
       const double slope = (hull[i].second - hull[i - 1].second) / (hull[i].first - hull[i - 1].first);
       const double setup = hull[i - 1].second - slope * hull[i - 1].first;
       if (slope > 0 && setup >= 0 && (best_slope == 0 || slope < best_slope)) {
         best_slope = slope;
         best_setup = setup;
+        best_edge = i;
       }
     }
     if (best_slope > 0) {
+      // Fit errors: the spread of the tasks the line rests on (each size's median against its
+      // fastest: the run-to-run jitter of an uncontended CMO), with the hull's own residual.
+      double rel_sq = 0, abs_sq = 0;
+      size_t on_line = 0;
+      for (size_t e = best_edge - 1; e <= best_edge; ++e) {
+        const auto [bytes, fastest] = hull[e];
+        const double line_us = best_setup + best_slope * bytes;
+        auto& all = cmo_all[bytes];
+        std::sort(all.begin(), all.end());
+        const double median = all.empty() ? fastest : all[all.size() / 2];
+        const double spread_us = std::abs(median - fastest) + std::abs(fastest - line_us);
+        if (line_us <= 0) continue;
+        rel_sq += (spread_us / line_us) * (spread_us / line_us);
+        abs_sq += spread_us * spread_us;
+        ++on_line;
+      }
+      const double rel = on_line ? std::sqrt(rel_sq / static_cast<double>(on_line)) : 0;
       c.hardware.push_back({"cmo_GBps", 1.0 / best_slope / 1e3,
                             fmt::format("lower envelope of the fastest CMO task of each of {} sizes: duration = set-up + "
-                                        "bytes / rate", cmo_fastest.size())});
-      c.hardware.push_back({"cmo_setup_us", best_setup, "intercept of the same line"});
+                                        "bytes / rate", cmo_fastest.size()),
+                            rel / best_slope / 1e3});
+      c.hardware.push_back({"cmo_setup_us", best_setup, "intercept of the same line",
+                            on_line ? std::sqrt(abs_sq / static_cast<double>(on_line)) : 0.0});
     } else {
       c.notes.push_back("the CMO tasks give no line with a positive rate and set-up: CMO rate left as it was");
     }

@@ -11,7 +11,10 @@ namespace pt {
 
 nlohmann::json calibration_to_json(const Calibration& c) {
   nlohmann::json hw = nlohmann::json::object();
-  for (const auto& h : c.hardware) hw[h.parameter] = {{"value", h.value}, {"basis", h.basis}};
+  for (const auto& h : c.hardware) {
+    hw[h.parameter] = {{"value", h.value}, {"basis", h.basis}};
+    if (h.error > 0) hw[h.parameter]["error"] = h.error;
+  }
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& f : c.ops) {
     ops.push_back({{"key", f.key}, {"intercept_us", f.intercept_us}, {"per_token_us", f.per_token_us}, {"points", f.points},
@@ -34,8 +37,9 @@ Calibration parse_calibration(const std::string& text, const std::string& source
   HardwareProfile probe;
   for (auto it = hw.node().begin(); it != hw.node().end(); ++it) {
     JsonReader p = hw.child(it.key());
-    p.expect_only_keys({"value", "basis"});
+    p.expect_only_keys({"value", "basis", "error"});
     HardwareFit f{it.key(), p.child("value").number(), p.optional_string("basis").value_or("")};
+    if (p.has("error")) f.error = p.child("error").number_in(0, 1e15);
     probe.set(f.parameter, f.value, fmt::format("{}: {}", source, p.path()));  // checks name and range
     c.hardware.push_back(f);
   }

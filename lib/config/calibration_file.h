@@ -22,6 +22,9 @@ struct HardwareFit {
   std::string parameter;       // hardware profile parameter name
   double value = 0;
   std::string basis;           // how it was obtained
+  // Fit error in the value's unit (0: none given, as in files written before it): the uncertainty
+  // analysis samples the parameter within value +/- error instead of the profile's range.
+  double error = 0;
 };
 
 struct Calibration {

@@ -141,6 +141,11 @@ bool hardware_parameter_optional(const std::string& name) {
   return f && f->optional;
 }
 
+std::pair<double, double> hardware_parameter_limits(const std::string& name) {
+  const Field* f = find_field(name);
+  return f ? std::make_pair(f->min, f->max) : std::make_pair(0.0, 0.0);
+}
+
 void HardwareProfile::set(const std::string& name, double value, const std::string& where) {
   const Field* f = find_field(name);
   if (!f) {

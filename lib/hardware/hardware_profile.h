@@ -87,6 +87,8 @@ const std::vector<std::string>& curve_parameter_names();
 // Whether a profile may leave the parameter out (it then takes the default that reproduces the
 // model before it existed).
 bool hardware_parameter_optional(const std::string& name);
+// The values a scalar parameter may take at all ([min, max] that set() accepts); {0, 0} for an unknown name.
+std::pair<double, double> hardware_parameter_limits(const std::string& name);
 
 HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source);
 // A JSON path, or a bundled name (910B1, 910B2, 910B3, 910B4, a3-die).

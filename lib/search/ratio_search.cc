@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -252,6 +253,14 @@ class SegmentedObjective {
       plan_segments_[p].second = segments_.size();
     }
   }
+
+  // A copy of `other`'s tables bound to other owners of the same plans, weights and keys.
+  SegmentedObjective(const SegmentedObjective& other, const std::vector<const StepPlan*>& plans,
+                     const std::vector<double>& weights, const std::vector<TunedKey>& tuned, const Semantics& semantics)
+      : plans_(plans), weights_(weights), cap_reading_(other.cap_reading_), tuned_(tuned), semantics_(semantics),
+        plan_constant_(other.plan_constant_), plan_weight_(other.plan_weight_), plan_closed_(other.plan_closed_),
+        segments_(other.segments_), plan_segments_(other.plan_segments_), simulations_(other.simulations_),
+        planned_simulations_(other.planned_simulations_) {}
 
   size_t simulations() const { return simulations_; }
   double planned_simulations() const { return planned_simulations_; }
@@ -591,6 +600,44 @@ class SegmentedObjective {
     return true;
   }
 
+  // Every segment of every plan closes at every entry: lookups alone give every step time.
+  bool closes_all() const {
+    for (size_t p = 0; p < plans_.size(); ++p) {
+      if (!closes(p)) return false;
+    }
+    return true;
+  }
+  // Whether `other` has the same segments and table sizes (the same plans' layout under other hardware).
+  bool same_layout(const SegmentedObjective& other) const {
+    if (other.segments_.size() != segments_.size() || other.plan_constant_.size() != plan_constant_.size()) return false;
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      if (segments_[i].slots != other.segments_[i].slots || segments_[i].table.size() != other.segments_[i].table.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // this = this + weight x other, table by table (a weighted sum of tables is the table of the
+  // weighted sum of step times); a closed flag stays only where both closed.
+  void add_scaled(const SegmentedObjective& other, double weight) {
+    for (size_t p = 0; p < plan_constant_.size(); ++p) {
+      plan_constant_[p] += weight * other.plan_constant_[p];
+      plan_closed_[p] = plan_closed_[p] && other.plan_closed_[p];
+    }
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      for (size_t c = 0; c < segments_[i].table.size(); ++c) {
+        segments_[i].table[c] += weight * other.segments_[i].table[c];
+        segments_[i].closed[c] = segments_[i].closed[c] && other.segments_[i].closed[c];
+      }
+    }
+  }
+  void scale(double factor) {
+    for (auto& c : plan_constant_) c *= factor;
+    for (auto& seg : segments_) {
+      for (auto& v : seg.table) v *= factor;
+    }
+  }
+
  private:
   bool closes(size_t p) const {
     if (!plan_closed_[p]) return false;
@@ -627,6 +674,41 @@ class SegmentedObjective {
   mutable size_t full_simulations_ = 0;
   mutable std::map<std::pair<size_t, std::vector<size_t>>, double> full_cache_;
 };
+
+// Exact and still decomposed: for every on/off pattern of the modules, each group of keys that
+// share a segment is searched alone over its keys' allowed values.
+std::vector<size_t> decomposed_best(const SegmentedObjective& objective, const std::vector<TunedKey>& tuned,
+                                    const std::vector<std::vector<int>>& components, int only_plan, size_t& evaluated,
+                                    const std::function<void(double)>& progress) {
+  std::vector<std::string> modules;
+  for (const auto& t : tuned) {
+    if (std::find(modules.begin(), modules.end(), ratio_module_name(t.key)) == modules.end()) modules.emplace_back(ratio_module_name(t.key));
+  }
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<size_t> best_point(tuned.size(), 0);
+  const size_t masks = size_t{1} << modules.size();
+  for (size_t mask = 0; mask < masks; ++mask) {
+    if (progress) progress(static_cast<double>(mask) / static_cast<double>(masks));
+    auto ranges = objective.full_ranges();
+    for (size_t k = 0; k < tuned.size(); ++k) {
+      const size_t m = static_cast<size_t>(std::find(modules.begin(), modules.end(), ratio_module_name(tuned[k].key)) - modules.begin());
+      ranges[k] = (mask >> m) & 1 ? std::make_pair(size_t{1}, tuned[k].grid.size()) : std::make_pair(size_t{0}, size_t{1});
+    }
+    std::vector<size_t> cand(tuned.size(), 0);
+    for (size_t k = 0; k < cand.size(); ++k) cand[k] = ranges[k].first;
+    for (const auto& group : components) {
+      if (!objective.eliminate(group, cand, only_plan, ranges, evaluated)) {
+        objective.exhaustive(group, cand, only_plan, evaluated, nullptr, ranges);
+      }
+    }
+    const double v = objective.evaluate(cand, only_plan);
+    if (v < best - kTieUs) {
+      best = v;
+      best_point = cand;
+    }
+  }
+  return best_point;
+}
 
 // Largest ratio per key whose sites all end within tolerance of their window, at every token
 // count with weight: the guide's "no later than the vector op" made exact. Keys interact only
@@ -712,6 +794,75 @@ double TuneResult::ratio_of(RatioKey key) const {
   }
   return 0;
 }
+
+
+struct SegmentTables::Impl {
+  std::vector<const StepPlan*> plans;
+  std::vector<double> weights;
+  std::vector<TunedKey> tuned;
+  CapReading cap_reading = CapReading::kCode;
+  const Semantics* semantics = nullptr;
+  std::unique_ptr<SegmentedObjective> objective;
+  std::vector<std::vector<int>> components;
+};
+
+SegmentTables::SegmentTables(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
+                             CapReading cap_reading, const std::vector<TunedKey>& tuned)
+    : impl_(std::make_unique<Impl>()) {
+  if (plans.empty() || plans.size() != weights.size()) throw std::logic_error("SegmentTables: empty workload");
+  impl_->plans = plans;
+  impl_->weights = weights;
+  impl_->tuned = tuned;
+  impl_->cap_reading = cap_reading;
+  impl_->semantics = &plans.front()->semantics();
+  impl_->objective = std::make_unique<SegmentedObjective>(impl_->plans, impl_->weights, cap_reading, impl_->tuned,
+                                                          *impl_->semantics);
+  impl_->components = impl_->objective->components();
+}
+
+SegmentTables::~SegmentTables() = default;
+SegmentTables::SegmentTables(SegmentTables&&) noexcept = default;
+SegmentTables& SegmentTables::operator=(SegmentTables&&) noexcept = default;
+
+SegmentTables SegmentTables::clone() const {
+  SegmentTables c(*this, 0);
+  return c;
+}
+
+SegmentTables::SegmentTables(const SegmentTables& other, int) : impl_(std::make_unique<Impl>()) {
+  impl_->plans = other.impl_->plans;
+  impl_->weights = other.impl_->weights;
+  impl_->tuned = other.impl_->tuned;
+  impl_->cap_reading = other.impl_->cap_reading;
+  impl_->semantics = other.impl_->semantics;
+  impl_->objective = std::make_unique<SegmentedObjective>(*other.impl_->objective, impl_->plans, impl_->weights,
+                                                          impl_->tuned, *impl_->semantics);
+  impl_->components = other.impl_->components;
+}
+
+double SegmentTables::evaluate(const std::vector<size_t>& point) const { return impl_->objective->evaluate(point); }
+
+std::vector<size_t> SegmentTables::best_point() const {
+  if (impl_->tuned.empty()) return {};
+  size_t evaluated = 0;
+  return decomposed_best(*impl_->objective, impl_->tuned, impl_->components, -1, evaluated, nullptr);
+}
+
+WeightPrefetchConfig SegmentTables::config_of(const std::vector<size_t>& point) const {
+  return impl_->objective->config_of(point);
+}
+bool SegmentTables::expressible(const std::vector<size_t>& point) const { return impl_->objective->expressible(point); }
+bool SegmentTables::closes_all() const { return impl_->objective->closes_all(); }
+
+void SegmentTables::add_scaled(const SegmentTables& other, double weight) {
+  if (!impl_->objective->same_layout(*other.impl_->objective)) {
+    throw std::logic_error("SegmentTables::add_scaled: the tables have different layouts");
+  }
+  impl_->objective->add_scaled(*other.impl_->objective, weight);
+}
+void SegmentTables::scale(double factor) { impl_->objective->scale(factor); }
+size_t SegmentTables::simulations() const { return impl_->objective->simulations(); }
+const std::vector<TunedKey>& SegmentTables::tuned() const { return impl_->tuned; }
 
 TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
                        CapReading cap_reading, const TuneOptions& options) {
@@ -848,32 +999,7 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
       objective.exhaustive(all_slots, pt_, only_plan, evaluated, progress, objective.full_ranges());
       return;
     }
-    // Exact and still decomposed: for every on/off pattern of the modules, each group of keys that
-    // share a segment is searched alone over its keys' allowed values.
-    double best = std::numeric_limits<double>::infinity();
-    std::vector<size_t> best_point = pt_;
-    const size_t masks = size_t{1} << modules.size();
-    for (size_t mask = 0; mask < masks; ++mask) {
-      if (progress) progress(static_cast<double>(mask) / static_cast<double>(masks));
-      auto ranges = objective.full_ranges();
-      for (size_t k = 0; k < result.tuned.size(); ++k) {
-        const size_t m = static_cast<size_t>(std::find(modules.begin(), modules.end(), ratio_module_name(result.tuned[k].key)) - modules.begin());
-        ranges[k] = (mask >> m) & 1 ? std::make_pair(size_t{1}, result.tuned[k].grid.size()) : std::make_pair(size_t{0}, size_t{1});
-      }
-      std::vector<size_t> cand(result.tuned.size(), 0);
-      for (size_t k = 0; k < cand.size(); ++k) cand[k] = ranges[k].first;
-      for (const auto& group : components) {
-        if (!objective.eliminate(group, cand, only_plan, ranges, evaluated)) {
-          objective.exhaustive(group, cand, only_plan, evaluated, nullptr, ranges);
-        }
-      }
-      const double v = objective.evaluate(cand, only_plan);
-      if (v < best - kTieUs) {
-        best = v;
-        best_point = cand;
-      }
-    }
-    pt_ = best_point;
+    pt_ = decomposed_best(objective, result.tuned, components, only_plan, evaluated, progress);
   };
   if (!result.tuned.empty()) {
     if (options.objective == TuneObjective::kLatency) {

@@ -8,6 +8,7 @@
 // depends only on the ratio keys of the sites inside it. Segment times are tabulated once per
 // grid value; any configuration is then evaluated by table lookups.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,6 +135,44 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
 // v0.14 the MLP keys become legacy byte sizes.
 WeightPrefetchConfig tuned_config(const std::vector<TunedKey>& tuned, const std::vector<double>& ratios,
                                   const Semantics& semantics);
+
+// The search's segment tables for one set of plans, kept for reuse. The uncertainty analysis builds
+// one per hardware sample (same plans' layout, other numbers), sums them into the table of the mean
+// step time, and evaluates configurations by lookups instead of simulations.
+class SegmentTables {
+ public:
+  // `tuned`: the keys and their grids (as TuneResult::tuned, or a coarser subset of each grid).
+  SegmentTables(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights, CapReading cap_reading,
+                const std::vector<TunedKey>& tuned);
+  ~SegmentTables();
+  SegmentTables(SegmentTables&&) noexcept;
+  SegmentTables& operator=(SegmentTables&&) noexcept;
+  SegmentTables(const SegmentTables&) = delete;
+  SegmentTables& operator=(const SegmentTables&) = delete;
+  // A copy of the tables alone; it may outlive the plans only while closes_all() holds.
+  SegmentTables clone() const;
+
+  // Weighted step time at `point` (a grid index per tuned key). A point whose segments do not all
+  // close is simulated whole, from the plans.
+  double evaluate(const std::vector<size_t>& point) const;
+  // The exact decomposed latency search over these tables (as tune_ratios): the shortest point.
+  std::vector<size_t> best_point() const;
+  // The config of a point, as the release can express it (tuned_config).
+  WeightPrefetchConfig config_of(const std::vector<size_t>& point) const;
+  bool expressible(const std::vector<size_t>& point) const;
+  // Every entry closes, so evaluate() needs no plan.
+  bool closes_all() const;
+  // this += weight x other; std::logic_error when the layouts differ.
+  void add_scaled(const SegmentTables& other, double weight);
+  void scale(double factor);
+  size_t simulations() const;
+  const std::vector<TunedKey>& tuned() const;
+
+ private:
+  SegmentTables(const SegmentTables& other, int);  // clone()
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Weighted step time of `config` over the plans (the full simulator, for checks and reports).
 double workload_step_time(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,

@@ -16,7 +16,14 @@ namespace pt {
 void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table) {
   for (const auto& h : c.hardware) {
     hw.set(h.parameter, h.value, "calibration");
-    hw.provenance[h.parameter] = HardwareProfile::Provenance{"calibrated: " + h.basis, false, std::nullopt, ""};
+    HardwareProfile::Provenance prov{"calibrated: " + h.basis, false, std::nullopt, ""};
+    if (h.error > 0) {
+      // The fit's value +/- its error replaces the profile's range (the span the uncertainty analysis samples).
+      const auto [lo, hi] = hardware_parameter_limits(h.parameter);
+      prov.range = std::make_pair(std::max(lo, h.value - h.error), std::min(hi, h.value + h.error));
+      prov.range_reason = fmt::format("calibrated: the fitted value +/- its fit error {:.4g}", h.error);
+    }
+    hw.provenance[h.parameter] = prov;
   }
   for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
 }

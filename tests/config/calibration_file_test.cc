@@ -47,5 +47,22 @@ TEST(CalibrationParse, RefusesBadFilesNamingTheJsonPath) {
   }
 }
 
+TEST(CalibrationFile, FitErrorRoundTripsAndOlderFilesLoad) {
+  Calibration c;
+  c.hardware.push_back({"cmo_GBps", 900, "fit", 45});
+  c.hardware.push_back({"op_overhead_us", 2.1, "fit"});
+  const Calibration back = parse_calibration(calibration_to_json(c).dump(), "t.json");
+  ASSERT_EQ(back.hardware.size(), 2u);
+  EXPECT_EQ(back.hardware[0].error, 45);
+  EXPECT_EQ(back.hardware[1].error, 0);  // no "error" key written, none read
+  EXPECT_FALSE(calibration_to_json(c)["hardware"]["op_overhead_us"].contains("error"));
+  const std::string e = test::error_of([] {
+    parse_calibration(R"({"schema":"prefetch-tuner/calibration/1","hardware":{"cmo_GBps":{"value":900,"error":-1}},"op_durations":[]})",
+                      "bad.json");
+  });
+  EXPECT_PRED2(test::contains, e, "bad.json");
+  EXPECT_PRED2(test::contains, e, "error");
+}
+
 }  // namespace
 }  // namespace pt
