@@ -1,5 +1,6 @@
 // `simulate`: one step of the model under a weight_prefetch_config, per-site report, timeline export.
 #include <memory>
+#include <optional>
 
 #include "export/simulate_report.h"
 #include "export/timeline_export.h"
@@ -17,12 +18,23 @@ struct SimulateOptions {
   std::string timeline_csv_path;
   std::string trace_json_path;
   std::string out_path;
+  std::string compare_config;
+  CLI::Option* compare_option = nullptr;
 };
 
 int run(SimulateOptions& o) {
   Scenario scenario = o.scenario.load();
   const bool need_timeline = !o.timeline_csv_path.empty() || !o.trace_json_path.empty();
-  SimulateReport report = run_simulate(scenario, need_timeline);
+  std::optional<ComparedConfig> compare;
+  if (o.compare_option && o.compare_option->count() > 0) {
+    // The same scenario with the second config: its own parse, warnings and legacy variables.
+    ScenarioInputs inputs = o.scenario.inputs;
+    inputs.additional_config = o.compare_config;
+    const Scenario other = load_scenario(inputs);
+    compare = ComparedConfig{other.config, other.config_origin == "--additional-config" ? "--compare-config" : other.config_origin,
+                             other.warnings};
+  }
+  SimulateReport report = simulate_with_baseline(scenario, need_timeline, std::move(compare));
   // Render everything before writing anything, so a failure leaves no partial set of outputs.
   const std::string main_output =
       o.output.format == "json" ? json_output(simulate_json(report)) : simulate_text(report);
@@ -44,6 +56,9 @@ Subcommand simulate_subcommand() {
             sub.add_option("--timeline-csv", o->timeline_csv_path, "write one row per op and CMO task (kernel_details.csv column names)");
             sub.add_option("--trace-json", o->trace_json_path, "write a Chrome trace (opens in Perfetto)");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            o->compare_option = sub.add_option("--compare-config", o->compare_config,
+                                               "a second --additional-config (inline JSON or @FILE) run on the same scenario: "
+                                               "both side by side, per site and per step");
             return [o] { return run(*o); };
           }};
 }

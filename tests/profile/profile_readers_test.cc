@@ -517,7 +517,7 @@ const Simulated& qwen3_8b() {
     in.deployment.num_tokens = 8;
     in.use_process_env = false;
     x.scenario = load_scenario(in);
-    x.result = run_simulate(x.scenario, true).with_config;
+    x.result = simulate_with_baseline(x.scenario, true).with_config;
     for (const TimelineEvent& e : x.result.timeline) {
       const PlannedLayerType& lt =
           e.layer_type >= 0 ? x.scenario.plan.layer_types[static_cast<size_t>(e.layer_type)] : x.scenario.plan.step_ops;
