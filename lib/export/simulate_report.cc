@@ -214,8 +214,12 @@ std::string compare_text(const SimulateReport& r) {
   out += "per step\n";
   out += step.render("  ");
   const double d = b.step_time_us - a.step_time_us;
-  out += fmt::format("  B is {} than A by {:.1f} us ({:.2f} %)\n", d < 0 ? "faster" : d > 0 ? "slower" : "no faster",
-                     std::abs(d), a.step_time_us > 0 ? 100.0 * std::abs(d) / a.step_time_us : 0.0);
+  if (std::abs(d) < 0.05) {
+    out += "  A and B take the same step time\n";
+  } else {
+    out += fmt::format("  B is {} than A by {:.1f} us ({:.2f} %)\n", d < 0 ? "faster" : "slower", std::abs(d),
+                       a.step_time_us > 0 ? 100.0 * std::abs(d) / a.step_time_us : 0.0);
+  }
   return out;
 }
 

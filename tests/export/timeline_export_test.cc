@@ -297,8 +297,12 @@ TEST(ChromeTrace, FlowsSitOnTheEdgesOfTheirSlices) {
     EXPECT_NEAR(ts * 1000, std::round(ts * 1000), 1e-6) << e.dump();
     EXPECT_NEAR(dur * 1000, std::round(dur * 1000), 1e-6) << e.dump();
     by_tid[e.at("tid").get<int>()].push_back({ts, ts + dur, e.at("name").get<std::string>()});
-    if (e.at("name") == "EVENT_WAIT" && e.at("args").contains("Stall(us)")) EXPECT_EQ(e.value("cname", ""), "terrible") << e.dump();
-    if (e.at("name") != "EVENT_WAIT") EXPECT_FALSE(e.contains("cname")) << e.dump();
+    if (e.at("name") == "EVENT_WAIT" && e.at("args").contains("Stall(us)")) {
+      EXPECT_EQ(e.value("cname", ""), "terrible") << e.dump();
+    }
+    if (e.at("name") != "EVENT_WAIT") {
+      EXPECT_FALSE(e.contains("cname")) << e.dump();
+    }
   }
   // The slice whose edge (start or end) is within 1 ns of ts.
   auto at_edge = [&](int tid, double ts, bool end) -> const Slice* {
