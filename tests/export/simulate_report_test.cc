@@ -214,5 +214,24 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+
+// Issue 12: dense W8A8 runs two prefetches of down_proj (mlp.down, then attn.o/down_proj); the
+// report says that the second moves bytes the first already put in L2, and the per-site figures
+// still add up to the step change.
+TEST(SimulateReport, SaysWhenASiteRefetchesBytesAnotherSiteLanded) {
+  ScenarioInputs in;  // the default scenario: Qwen3-32B, TP4, W8A8, 72 tokens
+  in.use_process_env = false;
+  const Scenario s = load_scenario(in);
+  const SimulateReport r = simulate_with_baseline(s, false);
+  const std::string text = simulate_text(r);
+  EXPECT_PRED2(test::contains, text,
+               "re-fetch: attn.o/down_proj moves 18.00 MiB of down_proj that mlp.down already put in L2");
+  double net = 0;
+  for (const auto& site : r.with_config.sites) net += site.active ? site.layers * site.net_gain_us : 0;
+  EXPECT_NEAR(net, r.baseline.step_time_us - r.with_config.step_time_us, 1e-6 * r.baseline.step_time_us);
+  // Without the second site of the weight there is nothing to say.
+  EXPECT_EQ(refetch_text({}), "");
+}
+
 }  // namespace
 }  // namespace pt
