@@ -53,8 +53,18 @@ int run(AnalyzeOptions& o) {
                                       scenario->config.to_additional_config(scenario->release->semantics)));
     for (const auto& w : scenario->warnings) audit.notes.push_back("warning: " + w);
   }
-  const std::string main_output = o.output.format == "json" ? json_output(analyze_json(audit, compared ? &*compared : nullptr))
-                                                            : analyze_text(audit, compared ? &*compared : nullptr);
+  std::string main_output;
+  if (o.output.format == "json") {
+    nlohmann::json j = analyze_json(audit, compared ? &*compared : nullptr);
+    if (scenario) {  // the config the sites were matched with: an object, and the string to paste
+      const Semantics& sem = scenario->release->semantics;
+      j["additional_config"] = nlohmann::json{{"weight_prefetch_config", scenario->config.to_inner_json(sem)}};
+      j["additional_config_arg"] = scenario->config.to_additional_config(sem);
+    }
+    main_output = json_output(j);
+  } else {
+    main_output = analyze_text(audit, compared ? &*compared : nullptr);
+  }
   write_outputs_atomically({{o.cmo_csv_path, o.cmo_csv_path.empty() ? "" : cmo_csv(audit)}, {output_path(o.out_path), main_output}});
   return 0;
 }

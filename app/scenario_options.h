@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/scenario.h"
+#include "util/json_output.h"
 
 namespace pt::app {
 
@@ -45,10 +46,6 @@ struct OutputOptions {
 // The report's destination for write_outputs_atomically: "-" (stdout) unless -o names a file.
 inline std::string output_path(const std::string& path) { return path.empty() ? "-" : path; }
 
-// A JSON output, indented, with a final newline. Strings from the user's world (file names, names
-// in a profile) may not be UTF-8: invalid bytes become U+FFFD instead of failing the run.
-inline std::string json_output(const nlohmann::json& j) {
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
+// JSON outputs: json_output() of util/json_output.h (integers for bytes, no rounding noise).
 
 }  // namespace pt::app

@@ -29,12 +29,23 @@ struct SimulateOptions {
   int threads = 2;
   std::string break_even_svg_path;
   std::string break_even_csv_path;
+  std::string compare_config;
+  CLI::Option* compare_option = nullptr;
 };
 
 int run(SimulateOptions& o) {
   Scenario scenario = o.scenario.load();
   const bool need_timeline = !o.timeline_csv_path.empty() || !o.trace_json_path.empty();
-  SimulateReport report = run_simulate(scenario, need_timeline);
+  std::optional<ComparedConfig> compare;
+  if (o.compare_option && o.compare_option->count() > 0) {
+    // The same scenario with the second config: its own parse, warnings and legacy variables.
+    ScenarioInputs inputs = o.scenario.inputs;
+    inputs.additional_config = o.compare_config;
+    const Scenario other = load_scenario(inputs);
+    compare = ComparedConfig{other.config, other.config_origin == "--additional-config" ? "--compare-config" : other.config_origin,
+                             other.warnings};
+  }
+  SimulateReport report = simulate_with_baseline(scenario, need_timeline, std::move(compare));
   // Render everything before writing anything, so a failure leaves no partial set of outputs.
   std::optional<UncertainVerdict> verdict;
   if (o.uncertainty) {
@@ -94,6 +105,9 @@ Subcommand simulate_subcommand() {
             sub.add_option("--break-even-svg", o->break_even_svg_path,
                            "--uncertainty: write the break-even map of the two most influential parameters as SVG");
             sub.add_option("--break-even-csv", o->break_even_csv_path, "--uncertainty: write the break-even map's grid as CSV");
+            o->compare_option = sub.add_option("--compare-config", o->compare_config,
+                                               "a second --additional-config (inline JSON or @FILE) run on the same scenario: "
+                                               "both side by side, per site and per step");
             return [o] { return run(*o); };
           }};
 }

@@ -5,25 +5,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "export/site_text.h"
 #include "export/text_table.h"
 
 namespace pt {
-
-double SimulateReport::difference_pct() const {
-  return baseline.step_time_us > 0 ? 100.0 * (with_config.step_time_us - baseline.step_time_us) / baseline.step_time_us : 0;
-}
-
-SimulateReport run_simulate(const Scenario& scenario, bool record_timeline) {
-  SimulateReport r;
-  r.scenario = &scenario;
-  SimOptions options;
-  options.cap_reading = scenario.cap_reading;
-  options.record_timeline = record_timeline;
-  r.with_config = simulate_step(scenario.plan, scenario.config, options);
-  options.record_timeline = false;
-  r.baseline = simulate_step(scenario.plan, WeightPrefetchConfig::disabled(), options);
-  return r;
-}
 
 std::string describe_deployment(const StepPlan& plan) {
   const Deployment& d = plan.deployment;
@@ -100,7 +85,10 @@ nlohmann::json site_json(const SiteSummary& s) {
       {"unfused_quant_us", us(s.unfused_quant_us)},
       {"net_gain_us", us(s.net_gain_us)},
   };
-  if (!s.active) j["reason"] = s.reason;
+  if (!s.active) {
+    j["reason_code"] = site_off_code(s.off.code);
+    j["reason"] = site_off_sentence(s.off);
+  }
   return j;
 }
 
@@ -127,8 +115,24 @@ std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>
     out += "\nsites that do not fire\n";
     for (const auto* s : off) {
       out += fmt::format("  {:<24} {}\n", plan.layer_types.size() > 1 ? fmt::format("{} [{}]", s->site, s->layer_type) : s->site,
-                         s->reason);
+                         site_off_sentence(s->off));
     }
+  }
+  return out;
+}
+
+std::string refetch_text(const std::vector<SiteSummary>& sites) {
+  std::string out;
+  for (const auto& s : sites) {
+    if (!s.active || s.refetched_bytes < 1) continue;
+    // The other sites of the same weight in the same layer type: one of them landed the bytes first.
+    std::vector<std::string> others;
+    for (const auto& o : sites) {
+      if (&o != &s && o.active && o.linear == s.linear && o.layer_type == s.layer_type) others.push_back(o.site);
+    }
+    out += fmt::format("  re-fetch: {} moves {} MiB of {} that {} already put in L2; those bytes save nothing (its CMO "
+                       "time and fork/join still count)\n",
+                       s.site, fmt_mib(s.refetched_bytes), s.linear, others.empty() ? "another site" : fmt::format("{}", fmt::join(others, " / ")));
   }
   return out;
 }
@@ -153,14 +157,69 @@ std::string simulate_text(const SimulateReport& r) {
 
   out += "prefetch sites (per layer; us = microseconds, MiB = 2^20 bytes)\n";
   out += site_table_text(plan, r.with_config.sites);
+  out += refetch_text(r.with_config.sites);
   out += "\n";
   const double diff = r.difference_pct();
   out += fmt::format("step time  {:.1f} us with this config\n", r.with_config.step_time_us);
   out += fmt::format("           {:.1f} us with prefetch disabled\n", r.baseline.step_time_us);
   out += fmt::format("           {:+.2f} % ({})\n", diff,
                      diff < -0.005 ? "prefetch makes the step faster" : diff > 0.005 ? "prefetch makes the step slower" : "no change");
+  if (r.compare && r.compared) {
+    out += "\n";
+    out += compare_text(r);
+  }
   for (const auto& w : sc.warnings) out += fmt::format("warning: {}\n", w);
+  if (r.compare) {
+    for (const auto& w : r.compare->warnings) out += fmt::format("warning: --compare-config: {}\n", w);
+  }
   for (const auto& n : sc.notes) out += fmt::format("note: {}\n", n);
+  return out;
+}
+
+std::string compare_text(const SimulateReport& r) {
+  const Scenario& sc = *r.scenario;
+  const Semantics& sem = sc.release->semantics;
+  const StepResult& a = r.with_config;
+  const StepResult& b = *r.compared;
+  std::string out;
+  out += "compared on the same scenario\n";
+  out += fmt::format("  A  {}  (from {})\n", sc.config.to_additional_config(sem), sc.config_origin);
+  out += fmt::format("  B  {}  (from {})\n", r.compare->config.to_additional_config(sem), r.compare->origin);
+  const bool multi_type = sc.plan.layer_types.size() > 1;
+  TextTable sites({"site", "A issued MiB", "B issued MiB", "A CMO us", "B CMO us", "A stall us", "B stall us", "A saved us",
+                   "B saved us", "A net us", "B net us", "B - A net us"});
+  for (size_t i = 0; i < a.sites.size() && i < b.sites.size(); ++i) {
+    const SiteSummary& x = a.sites[i];
+    const SiteSummary& y = b.sites[i];
+    if (!x.active && !y.active) continue;
+    auto cell = [](const SiteSummary& s, double v, bool mib) {
+      return !s.active ? std::string("off") : mib ? fmt_mib(v) : fmt_us(v);
+    };
+    sites.add_row({multi_type ? fmt::format("{} [{}]", x.site, x.layer_type) : x.site, cell(x, x.issued_bytes, true),
+                   cell(y, y.issued_bytes, true), cell(x, x.prefetch_us, false), cell(y, y.prefetch_us, false),
+                   cell(x, x.stall_us, false), cell(y, y.stall_us, false), cell(x, x.matmul_saved_us, false),
+                   cell(y, y.matmul_saved_us, false), cell(x, x.net_gain_us, false), cell(y, y.net_gain_us, false),
+                   fmt::format("{:+.1f}", y.net_gain_us - x.net_gain_us)});
+  }
+  out += "per site (per layer; off: the site does not fire with that config)\n";
+  out += sites.render("  ");
+  TextTable step({"step", "A", "B", "B - A"});
+  auto row = [&](const std::string& name, double x, double y) {
+    step.add_row({name, fmt::format("{:.1f}", x), fmt::format("{:.1f}", y), fmt::format("{:+.1f}", y - x)});
+  };
+  row("step time us", a.step_time_us, b.step_time_us);
+  row("vs disabled us", a.step_time_us - r.baseline.step_time_us, b.step_time_us - r.baseline.step_time_us);
+  row("peak L2 MiB", a.peak_l2_bytes / (1 << 20), b.peak_l2_bytes / (1 << 20));
+  row("end-of-step wait us", a.end_of_step_wait_us, b.end_of_step_wait_us);
+  out += "per step\n";
+  out += step.render("  ");
+  const double d = b.step_time_us - a.step_time_us;
+  if (std::abs(d) < 0.05) {
+    out += "  A and B take the same step time\n";
+  } else {
+    out += fmt::format("  B is {} than A by {:.1f} us ({:.2f} %)\n", d < 0 ? "faster" : "slower", std::abs(d),
+                       a.step_time_us > 0 ? 100.0 * std::abs(d) / a.step_time_us : 0.0);
+  }
   return out;
 }
 
@@ -201,6 +260,41 @@ nlohmann::json simulate_json(const SimulateReport& r) {
   if (sc.legacy_equivalent) {
     j["legacy_equivalent_additional_config"] = nlohmann::json::parse(*sc.legacy_equivalent);
     j["legacy_equivalent_additional_config_arg"] = *sc.legacy_equivalent;
+  }
+  if (r.compare && r.compared) {
+    const Semantics& sem = sc.release->semantics;
+    const StepResult& b = *r.compared;
+    nlohmann::json b_sites = nlohmann::json::array();
+    nlohmann::json per_site = nlohmann::json::array();
+    for (size_t i = 0; i < b.sites.size(); ++i) {
+      b_sites.push_back(site_json(b.sites[i]));
+      if (i < r.with_config.sites.size()) {
+        const SiteSummary& x = r.with_config.sites[i];
+        const SiteSummary& y = b.sites[i];
+        per_site.push_back({{"site", x.site},
+                            {"layer_type", x.layer_type},
+                            {"active", {x.active, y.active}},
+                            {"issued_bytes", {x.issued_bytes, y.issued_bytes}},
+                            {"stall_us", {x.stall_us, y.stall_us}},
+                            {"matmul_saved_us", {x.matmul_saved_us, y.matmul_saved_us}},
+                            {"net_gain_us", {x.net_gain_us, y.net_gain_us}},
+                            {"net_gain_difference_us", y.net_gain_us - x.net_gain_us}});
+      }
+    }
+    j["compare"] = {
+        {"config_origin", r.compare->origin},
+        {"weight_prefetch_config", r.compare->config.to_inner_json(sem)},
+        {"additional_config", nlohmann::json{{"weight_prefetch_config", r.compare->config.to_inner_json(sem)}}},
+        {"additional_config_arg", r.compare->config.to_additional_config(sem)},
+        {"step_time_us", b.step_time_us},
+        {"difference_pct", r.baseline.step_time_us > 0 ? 100.0 * (b.step_time_us - r.baseline.step_time_us) / r.baseline.step_time_us : 0.0},
+        {"step_time_difference_us", b.step_time_us - r.with_config.step_time_us},
+        {"peak_l2_prefetched_bytes", b.peak_l2_bytes},
+        {"end_of_step_wait_us", b.end_of_step_wait_us},
+        {"sites", b_sites},
+        {"per_site", per_site},  // [this config, the compared one]
+        {"warnings", r.compare->warnings},
+    };
   }
   return j;
 }

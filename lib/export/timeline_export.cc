@@ -1,6 +1,7 @@
 #include "export/timeline_export.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -64,6 +65,20 @@ std::string timeline_csv(const StepPlan& plan, const StepResult& result) {
   return out;
 }
 
+namespace {
+
+// Times in the trace are whole nanoseconds, as the profiler writes them; a slice's duration is the
+// difference of its rounded ends, so slices that touch in the simulation touch in the trace.
+double round_ns(double us) { return std::round(us * 1000.0) / 1000.0; }
+long long whole_bytes(double bytes) { return std::llround(bytes); }
+
+// A flow point on a slice's edge, moved 1 ns inside it: viewers bind a point to the slice that
+// encloses its ts, and on a shared edge the neighbour would do.
+double inside_start(double start, double dur) { return round_ns(start) + std::min(0.001, round_ns(dur) / 2); }
+double inside_end(double start, double dur) { return round_ns(start + dur) - std::min(0.001, round_ns(dur) / 2); }
+
+}  // namespace
+
 std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
   using nlohmann::json;
   constexpr int kPid = 1;
@@ -85,6 +100,9 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
   for (const auto& e : result.timeline) {
     if (e.kind == EventKind::kCmo && e.stream == kPrefetchStreamId) cmo_slice[{e.layer, e.site}] = {e.start_us, e.duration_us};
   }
+  // Prefetch-stream CMOs forked and not finished: +1 when the fork's event is recorded, -1 when the
+  // CMO ends (a time-ordered list of changes, for the counter).
+  std::vector<std::pair<double, int>> in_flight;
   // CMOs forked and not yet joined, in fork order.
   std::vector<std::pair<int, int>> unjoined;
   for (const auto& e : result.timeline) {
@@ -94,25 +112,32 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
     if (e.layer >= 0) args["Layer"] = e.layer;
     args["Layer Type"] = l.layer_type;
     if (!l.site.empty()) args["Site"] = l.site;
-    if (e.bytes > 0) args["Prefetch Bytes"] = e.bytes;
-    if (e.l2_read_bytes > 0) args["L2 Read Bytes"] = e.l2_read_bytes;
-    if (e.stall_us > 0) args["Stall(us)"] = e.stall_us;
-    if (e.kind == EventKind::kOp) args["Standalone Duration(us)"] = e.standalone_us;
-    events.push_back({{"name", l.name}, {"ph", "X"}, {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us},
-                      {"dur", e.duration_us}, {"args", args}});
+    if (e.bytes > 0) args["Prefetch Bytes"] = whole_bytes(e.bytes);
+    if (e.l2_read_bytes > 0) args["L2 Read Bytes"] = whole_bytes(e.l2_read_bytes);
+    if (e.stall_us > 0) args["Stall(us)"] = round_ns(e.stall_us);
+    if (e.kind == EventKind::kOp) args["Standalone Duration(us)"] = round_ns(e.standalone_us);
+    const double ts = round_ns(e.start_us);
+    json slice = {{"name", l.name}, {"ph", "X"}, {"pid", kPid}, {"tid", e.stream}, {"ts", ts},
+                  {"dur", round_ns(round_ns(e.start_us + e.duration_us) - ts)}, {"args", args}};
+    // Time the compute stream spends waiting for the prefetch stream, and a CMO run in line (fully
+    // exposed), in a colour of their own.
+    if ((e.kind == EventKind::kEventWait || e.kind == EventKind::kCmo) && e.stall_us > 0) slice["cname"] = "terrible";
+    events.push_back(std::move(slice));
     const auto key = std::make_pair(e.layer, e.site);
-    // Flow points sit at the middle of their slices, so viewers bind each to its enclosing slice
-    // whatever order they sort equal timestamps in ("bp": "e" on the finishing end).
+    // Flows as the profiler draws them: a fork from the end of the EVENT_RECORD to the start of its
+    // CMO, a join from the end of the CMO to the end of the EVENT_WAIT it releases.
     if (e.kind == EventKind::kEventRecord) {
       const int id = ++flow_id;
       fork_flow[key] = id;
       unjoined.push_back(key);
+      in_flight.emplace_back(e.start_us + e.duration_us, +1);
       events.push_back({{"name", "fork"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid}, {"tid", e.stream},
-                        {"ts", e.start_us + e.duration_us / 2}});
+                        {"ts", inside_end(e.start_us, e.duration_us)}});
     } else if (e.kind == EventKind::kCmo && e.stream == kPrefetchStreamId) {
+      in_flight.emplace_back(e.start_us + e.duration_us, -1);
       if (auto it = fork_flow.find(key); it != fork_flow.end()) {
         events.push_back({{"name", "fork"}, {"cat", "prefetch"}, {"ph", "f"}, {"bp", "e"}, {"id", it->second},
-                          {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us + e.duration_us / 2}});
+                          {"pid", kPid}, {"tid", e.stream}, {"ts", inside_start(e.start_us, e.duration_us)}});
         fork_flow.erase(it);
       }
     } else if (e.kind == EventKind::kEventWait) {
@@ -124,19 +149,29 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
         const int id = ++flow_id;
         const auto [start, dur] = it->second;
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid},
-                          {"tid", kPrefetchStreamId}, {"ts", start + dur / 2}});
-        // A wait issued before a queued CMO starts: finish no earlier than the CMO's middle, still
-        // inside the wait (the wait ends after the CMO does).
-        const double finish = std::max(e.start_us + e.duration_us / 2, start + dur / 2);
+                          {"tid", kPrefetchStreamId}, {"ts", inside_end(start, dur)}});
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "f"}, {"bp", "e"}, {"id", id}, {"pid", kPid},
-                          {"tid", e.stream}, {"ts", finish}});
+                          {"tid", e.stream}, {"ts", inside_end(e.start_us, e.duration_us)}});
       }
       unjoined.clear();
     }
   }
   for (const auto& sample : result.l2_samples) {
-    events.push_back({{"name", "L2 prefetched bytes"}, {"ph", "C"}, {"pid", kPid}, {"ts", sample.time_us},
-                      {"args", {{"bytes", sample.bytes}}}});
+    events.push_back({{"name", "L2 prefetched bytes"}, {"ph", "C"}, {"pid", kPid}, {"ts", round_ns(sample.time_us)},
+                      {"args", {{"bytes", whole_bytes(sample.bytes)}}}});
+  }
+  // The prefetch stream's queue: CMOs forked and not finished (the running one included).
+  std::stable_sort(in_flight.begin(), in_flight.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  int queued = 0;
+  if (!in_flight.empty()) {
+    events.push_back({{"name", "prefetch stream CMOs"}, {"ph", "C"}, {"pid", kPid}, {"ts", 0.0}, {"args", {{"in flight", 0}}}});
+  }
+  for (size_t i = 0; i < in_flight.size(); ++i) {
+    queued += in_flight[i].second;
+    // Changes at the same nanosecond make one sample.
+    if (i + 1 < in_flight.size() && round_ns(in_flight[i + 1].first) == round_ns(in_flight[i].first)) continue;
+    events.push_back({{"name", "prefetch stream CMOs"}, {"ph", "C"}, {"pid", kPid}, {"ts", round_ns(in_flight[i].first)},
+                      {"args", {{"in flight", queued}}}});
   }
   // A top-level array, as msprof and torch_npu write trace_view.json.
   return events.dump() + "\n";

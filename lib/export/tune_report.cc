@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "export/simulate_report.h"
+#include "export/site_text.h"
 #include "export/text_table.h"
 
 namespace pt {
@@ -117,7 +118,7 @@ std::string tune_text(const TuneReport& rep) {
   }
   if (!r.left_out.empty()) {
     out += "left out (cannot fire for this model and deployment)\n";
-    for (const auto& l : r.left_out) out += fmt::format("  {:<32} {}\n", fmt::format("{} [{}]", l.site, l.layer_type), l.reason);
+    for (const auto& l : r.left_out) out += fmt::format("  {:<32} {}\n", fmt::format("{} [{}]", l.site, l.layer_type), site_off_sentence(l.off));
   }
   for (const auto& w : sc.warnings) out += fmt::format("warning: {}\n", w);
   for (const auto& n : sc.notes) out += fmt::format("note: {}\n", n);
@@ -145,7 +146,7 @@ nlohmann::json tune_json(const TuneReport& rep) {
                     {"max_useful_ratio", r.tuned[i].max_useful_ratio}});
   }
   nlohmann::json left = nlohmann::json::array();
-  for (const auto& l : r.left_out) left.push_back({{"site", l.site}, {"layer_type", l.layer_type}, {"reason", l.reason}});
+  for (const auto& l : r.left_out) left.push_back({{"site", l.site}, {"layer_type", l.layer_type}, {"reason_code", site_off_code(l.off.code)}, {"reason", site_off_sentence(l.off)}});
   nlohmann::json workload = nlohmann::json::array();
   for (const auto& p : rep.workload) workload.push_back({{"num_tokens", p.num_tokens}, {"weight", p.weight}});
   std::vector<std::string> keys;
@@ -156,6 +157,7 @@ nlohmann::json tune_json(const TuneReport& rep) {
       {"best", r.best.to_inner_json(sem)},
       {"best_ratios", ratios_json(r, r.best_ratios)},
       {"additional_config", nlohmann::json{{"weight_prefetch_config", r.best.to_inner_json(sem)}}},
+      {"additional_config_arg", r.best.to_additional_config(sem)},
       {"recommended_additional_config", nlohmann::json{{"weight_prefetch_config", rep.recommended_config().to_inner_json(sem)}}},
       {"recommended_additional_config_arg", rep.recommended_additional_config()},
       {"recommended_env", rep.recommended_env()},

@@ -38,6 +38,7 @@ double workload_step_time(const std::vector<const StepPlan*>& plans, const std::
 
 namespace {
 
+constexpr double kInfBytes = std::numeric_limits<double>::infinity();
 constexpr size_t kMaxGridPoints = 2'000'000'000;
 // Configurations within 0.1 ns of each other tie; a tie goes to the one met first (the smaller ratios,
 // off before a one-byte CMO), so no bytes are moved for a gain nobody can measure.
@@ -882,15 +883,16 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
   // Keys that fire somewhere in the workload, how far their ratio can usefully go, and the weights
   // each applies to.
   std::map<RatioKey, double> useful;
+  std::map<RatioKey, double> cap_of, l2_ratio;
   std::map<RatioKey, std::set<double>> key_weights;
-  std::map<std::pair<std::string, std::string>, std::string> off_reasons;
+  std::map<std::pair<std::string, std::string>, SiteOff> off_reasons;
   std::set<std::pair<std::string, std::string>> fires;
   for (const StepPlan* plan : plans) {
     for (const auto& type : plan->layer_types) {
       for (const auto& site : type.sites) {
         const auto id = std::make_pair(site.site, type.name);
         if (!site.gated_on) {
-          off_reasons.emplace(id, site.gate_reason);
+          off_reasons.emplace(id, site.gate);
           continue;
         }
         fires.insert(id);
@@ -898,7 +900,10 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
         double limit = site.cap_bytes;
         if (cap_reading == CapReading::kGuide) limit = std::min(limit, semantics.mlp_cap_bytes);
         const double r = site.weight_bytes > 0 ? std::min(1.0, limit / site.weight_bytes) : 0.0;
+        if (!useful.count(*site.ratio_key) || r > useful[*site.ratio_key]) cap_of[*site.ratio_key] = r < 1 ? limit : kInfBytes;
         useful[*site.ratio_key] = std::max(useful[*site.ratio_key], r);
+        const double fits = site.weight_bytes > 0 ? std::min(1.0, plan->hardware.l2_size_bytes / site.weight_bytes) : 1.0;
+        l2_ratio[*site.ratio_key] = std::min(l2_ratio.count(*site.ratio_key) ? l2_ratio[*site.ratio_key] : 1.0, fits);
         key_weights[*site.ratio_key].insert(site.weight_bytes);
       }
     }
@@ -910,6 +915,8 @@ TuneResult tune_ratios(const std::vector<const StepPlan*>& plans, const std::vec
     TunedKey t;
     t.key = key;
     t.max_useful_ratio = r;
+    t.cap_bytes = cap_of.count(key) ? cap_of[key] : kInfBytes;
+    t.l2_binding_ratio = l2_ratio.count(key) ? l2_ratio[key] : 1.0;
     t.weights_bytes.assign(key_weights[key].begin(), key_weights[key].end());
     t.grid = ratio_grid(t, options.step);
     result.tuned.push_back(t);

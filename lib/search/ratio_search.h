@@ -9,6 +9,7 @@
 // grid value; any configuration is then evaluated by table lookups.
 #include <functional>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,10 @@ struct TuneOptions {
 struct TunedKey {
   RatioKey key;
   double max_useful_ratio = 1;  // above it the cap makes every ratio issue the same bytes
+  double cap_bytes = std::numeric_limits<double>::infinity();  // the cap that sets max_useful_ratio (none: infinite)
+  // Above it a site of the key asks for more than the L2 holds, so its earliest lines are evicted
+  // before the matmul reads them (1 when every weight of the key fits).
+  double l2_binding_ratio = 1;
   // grid[0] = 0 means "module off" (the only way vllm-ascend turns a key off); grid[1] is the
   // smallest ratio with int(ratio x bytes) >= 1 for every weight of the key, which still issues a
   // CMO with its fork and join; then multiples of the step.
@@ -65,7 +70,7 @@ struct TunedKey {
 struct LeftOutSite {
   std::string site;
   std::string layer_type;
-  std::string reason;
+  SiteOff off;  // why it cannot fire (export/site_text.h says it in words)
 };
 
 struct PerTokensResult {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +17,16 @@
 namespace pt {
 
 namespace {
+
+// The value of a closed-set string field, or the reader's error naming what was expected.
+template <typename E>
+E parse_name(const JsonReader& r, const std::vector<std::pair<std::string, E>>& names, const char* expected) {
+  const std::string text = r.string();
+  for (const auto& [name, value] : names) {
+    if (name == text) return value;
+  }
+  r.fail(expected);
+}
 
 struct KindName {
   const char* name;
@@ -62,7 +74,7 @@ TemplateOp parse_op(const JsonReader& r) {
   }
   op.core = r.optional_string("core").value_or("");
   op.when = opt_expr(r, "when");
-  op.dtype = r.optional_string("dtype").value_or("");
+  const std::string dtype = r.optional_string("dtype").value_or("");
   if (r.has("stream_efficiency")) {
     if (op.kind != OpKind::kMatmul && op.kind != OpKind::kGroupedMatmul && op.kind != OpKind::kMeasured) {
       r.child("stream_efficiency").fail("only a matmul, grouped_matmul or measured op streams a weight");
@@ -75,11 +87,13 @@ TemplateOp parse_op(const JsonReader& r) {
     case OpKind::kCube:
       op.flops = req_expr(r, "flops");
       op.bytes = req_expr(r, "bytes");
-      if (op.kind == OpKind::kVector && !op.dtype.empty() && op.dtype != "fp16" && op.dtype != "fp32") {
-        r.child("dtype").fail("expected \"fp16\" or \"fp32\" for a vector op");
+      if (op.kind == OpKind::kVector && !dtype.empty()) {
+        op.dtype = parse_name<OpDtype>(r.child("dtype"), {{"fp16", OpDtype::kFp16}, {"fp32", OpDtype::kFp32}},
+                                       "expected \"fp16\" or \"fp32\" for a vector op");
       }
-      if (op.kind == OpKind::kCube && !op.dtype.empty() && op.dtype != "bf16" && op.dtype != "int8") {
-        r.child("dtype").fail("expected \"bf16\" or \"int8\" for a cube op");
+      if (op.kind == OpKind::kCube && !dtype.empty()) {
+        op.dtype = parse_name<OpDtype>(r.child("dtype"), {{"bf16", OpDtype::kBf16}, {"int8", OpDtype::kInt8}},
+                                       "expected \"bf16\" or \"int8\" for a cube op");
       }
       break;
     case OpKind::kQuantize:
@@ -94,11 +108,12 @@ TemplateOp parse_op(const JsonReader& r) {
       if (!op.pairs) op.pairs = Expression::parse("TG*K", op.where);
       break;
     case OpKind::kCollective: {
-      op.pattern = r.child("pattern").string();
-      if (op.pattern != "all_reduce" && op.pattern != "all_gather" && op.pattern != "reduce_scatter" &&
-          op.pattern != "all_to_all") {
-        r.child("pattern").fail("expected all_reduce, all_gather, reduce_scatter or all_to_all");
-      }
+      op.pattern = parse_name<CollectivePattern>(r.child("pattern"),
+                                                 {{"all_reduce", CollectivePattern::kAllReduce},
+                                                  {"all_gather", CollectivePattern::kAllGather},
+                                                  {"reduce_scatter", CollectivePattern::kReduceScatter},
+                                                  {"all_to_all", CollectivePattern::kAllToAll}},
+                                                 "expected all_reduce, all_gather, reduce_scatter or all_to_all");
       op.group = req_expr(r, "group");
       op.bytes = req_expr(r, "bytes");
       break;
@@ -223,22 +238,35 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
     const size_t join_pos = check_op(s.join_op, "join_after") + (s.join_before ? 0 : 1);
     if (join_pos <= fork_pos) r.fail("the join comes before the fork: the window holds no op");
   }
-  s.cap = r.optional_string("cap").value_or("none");
-  if (s.cap != "none" && s.cap != "mlp" && s.cap != "mla_o_proj") r.child("cap").fail("expected \"none\", \"mlp\" or \"mla_o_proj\"");
+  if (r.has("cap")) {
+    s.cap = parse_name<SiteCap>(r.child("cap"), {{"none", SiteCap::kNone}, {"mlp", SiteCap::kMlp}, {"mla_o_proj", SiteCap::kMlaOProj}},
+                                "expected \"none\", \"mlp\" or \"mla_o_proj\"");
+  }
   s.description = r.optional_string("description").value_or("");
   if (r.has("gates")) {
     JsonReader g = r.child("gates");
     g.expect_only_keys({"model_kind", "step_tokens_below", "gate_tokens_at_least", "linear_quant", "linear_quant_not",
                         "linear_class", "needs_custom_row_op", "needs_layer_idx", "off_when"});
-    s.gates.model_kind = g.optional_string("model_kind");
-    if (s.gates.model_kind && *s.gates.model_kind != "dense" && *s.gates.model_kind != "moe") {
-      g.child("model_kind").fail("expected \"dense\" or \"moe\"");
+    if (g.has("model_kind")) {
+      s.gates.model_kind = parse_name<ModelKind>(g.child("model_kind"), {{"dense", ModelKind::kDense}, {"moe", ModelKind::kMoe}},
+                                                 "expected \"dense\" or \"moe\"");
     }
     s.gates.step_tokens_below = g.optional_number("step_tokens_below");
     s.gates.gate_tokens_at_least = g.optional_number("gate_tokens_at_least");
-    s.gates.linear_quant = g.optional_string("linear_quant");
-    s.gates.linear_quant_not = g.optional_string("linear_quant_not");
-    s.gates.linear_class = g.optional_string("linear_class");
+    const std::vector<std::pair<std::string, QuantScheme>> schemes = {
+        {"bf16", QuantScheme::kBf16}, {"w8a8_static", QuantScheme::kW8A8Static},
+        {"w8a8_dynamic", QuantScheme::kW8A8Dynamic}, {"w4a8_dynamic", QuantScheme::kW4A8Dynamic}};
+    const char* schemes_expected = "expected bf16, w8a8_static, w8a8_dynamic or w4a8_dynamic";
+    if (g.has("linear_quant")) s.gates.linear_quant = parse_name(g.child("linear_quant"), schemes, schemes_expected);
+    if (g.has("linear_quant_not")) s.gates.linear_quant_not = parse_name(g.child("linear_quant_not"), schemes, schemes_expected);
+    if (g.has("linear_class")) {
+      s.gates.linear_class = parse_name<LinearClass>(
+          g.child("linear_class"),
+          {{"QKVParallelLinear", LinearClass::kQkvParallel}, {"RowParallelLinear", LinearClass::kRowParallel},
+           {"ColumnParallelLinear", LinearClass::kColumnParallel}, {"ReplicatedLinear", LinearClass::kReplicated},
+           {"FusedMoE", LinearClass::kFusedMoe}},
+          "expected QKVParallelLinear, RowParallelLinear, ColumnParallelLinear, ReplicatedLinear or FusedMoE");
+    }
     s.gates.needs_custom_row_op = g.optional_bool("needs_custom_row_op").value_or(false);
     s.gates.needs_layer_idx = g.optional_bool("needs_layer_idx").value_or(false);
     if (g.has("off_when")) {

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "config/prefetch_config.h"
+#include "model/linear_shapes.h"
 #include "model/model_config.h"
+#include "model/quant_scheme.h"
 #include "vllm_ascend/release.h"
 #include "util/expression.h"
 
@@ -25,6 +27,12 @@ enum class OpKind {
 };
 const char* op_kind_name(OpKind k);
 
+// Template strings with a closed set of values, parsed once when the template is read.
+enum class OpDtype { kDefault, kFp16, kFp32, kBf16, kInt8 };  // vector: fp16 | fp32; cube: bf16 | int8
+enum class CollectivePattern { kAllReduce, kAllGather, kReduceScatter, kAllToAll };
+enum class SiteCap { kNone, kMlp, kMlaOProj };  // MAX_PREFETCH_WEIGHT_SIZE / MAX_O_PROJ_PREFETCH_SIZE
+enum class ModelKind { kDense, kMoe };          // vllm-ascend's is_moe_model()
+
 struct TemplateOp {
   std::string name;
   std::string type;  // profiler op type, e.g. "RmsNorm", "QuantBatchMatmulV3"
@@ -32,9 +40,9 @@ struct TemplateOp {
   std::string core;  // Accelerator Core override; derived from the kind when empty
   std::optional<Expression> when;
   std::optional<Expression> flops, bytes, tokens, pairs, group;
-  std::string dtype;    // vector: fp16 | fp32; cube: bf16 | int8
+  OpDtype dtype = OpDtype::kDefault;
   std::string linear;   // quantize / matmul / grouped_matmul / measured (optional)
-  std::string pattern;  // collective: all_reduce | all_gather | reduce_scatter | all_to_all
+  CollectivePattern pattern = CollectivePattern::kAllReduce;  // collective
   std::optional<Expression> duration_us;    // measured
   bool timed_alone = false;                // measured: timed by itself ("timing": "alone")
   std::optional<double> stream_efficiency;  // overrides the hardware's for this op's weight
@@ -49,12 +57,12 @@ struct SiteOffWhen {
 };
 
 struct SiteGates {
-  std::optional<std::string> model_kind;         // "dense" or "moe": vllm-ascend's is_moe_model()
+  std::optional<ModelKind> model_kind;
   std::optional<double> step_tokens_below;       // padded tokens of the DP rank < value
   std::optional<double> gate_tokens_at_least;    // tokens per rank at MoE gating >= value
-  std::optional<std::string> linear_quant;       // target linear must use this scheme
-  std::optional<std::string> linear_quant_not;   // ... must not use this scheme
-  std::optional<std::string> linear_class;       // e.g. "RowParallelLinear"
+  std::optional<QuantScheme> linear_quant;       // target linear must use this scheme
+  std::optional<QuantScheme> linear_quant_not;   // ... must not use this scheme
+  std::optional<LinearClass> linear_class;       // e.g. "RowParallelLinear"
   bool needs_custom_row_op = false;              // o_proj must run an Ascend custom row op (flashcomm1 ...)
   bool needs_layer_idx = false;                  // the path finds its weight through _EXTRA_CTX.layer_idx
   std::vector<SiteOffWhen> off_when;             // expressions of the shape variables that switch it off
@@ -77,7 +85,7 @@ struct TemplateSite {
   bool join_before = false;
   std::optional<Expression> join_when;  // the own wait exists only while this is non-zero
   std::string target;       // matmul that reads the prefetched bytes from L2 (may run before the join)
-  std::string cap;          // "none", "mlp" (MAX_PREFETCH_WEIGHT_SIZE) or "mla_o_proj" (MAX_O_PROJ_PREFETCH_SIZE)
+  SiteCap cap = SiteCap::kNone;
   bool on_compute_stream = false;  // MLA/SFA prefetch in the current stream (v0.13 / v0.14)
   SiteWeightOf weight_of = SiteWeightOf::kThisLayer;
   std::optional<CodeVersion> since, until;  // the releases whose code has this site

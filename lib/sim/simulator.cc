@@ -20,30 +20,6 @@ CapReading parse_cap_reading(const std::string& text) {
 
 const char* cap_reading_name(CapReading c) { return c == CapReading::kCode ? "code" : "guide"; }
 
-const char* issue_limit_name(IssueLimit l) {
-  switch (l) {
-    case IssueLimit::kRatio: return "ratio";
-    case IssueLimit::kWeight: return "weight";
-    case IssueLimit::kWholeTensor: return "whole tensor";
-    case IssueLimit::kCapCode: return "cap (code)";
-    case IssueLimit::kCapGuide: return "cap (guide)";
-    case IssueLimit::kLegacyBytes: return "legacy size";
-    case IssueLimit::kL2: return "L2";
-  }
-  return "?";
-}
-
-const char* join_kind_name(JoinKind k) {
-  switch (k) {
-    case JoinKind::kOwn: return "own wait";
-    case JoinKind::kNextWait: return "next wait";
-    case JoinKind::kStepEnd: return "step end";
-    case JoinKind::kNone: return "never";
-    case JoinKind::kInline: return "in line";
-  }
-  return "?";
-}
-
 IssuePlan plan_issue(const PlannedSite& site, const WeightPrefetchConfig& config, CapReading cap_reading,
                      const Semantics& semantics) {
   IssuePlan p;
@@ -359,7 +335,7 @@ class Engine {
     CmoTask& k = tasks_[head_];
     if (k.transfer_us > t + kEps) return;
     k.done = std::min(k.bytes, k.done + r_p * dt);
-    update_landing(k);
+    update_landing(k, t + dt);
     if (k.bytes - k.done <= kEps * std::max(1.0, k.bytes)) finish_head(t + dt);
   }
 
@@ -367,7 +343,7 @@ class Engine {
     CmoTask& k = tasks_[head_];
     k.done = k.bytes;
     k.end_us = t;
-    update_landing(k);
+    update_landing(k, t);
     stream_free_us_ = t;
     if (record_) {
       TimelineEvent e = make_event(EventKind::kCmo, k.type, k.layer, kPrefetchStreamId, k.dispatch_us, t - k.dispatch_us);
@@ -435,7 +411,9 @@ class Engine {
 
   // ---- L2 -------------------------------------------------------------------------------------
 
-  void update_landing(const CmoTask& k) {
+  // The bytes landed so far at time t; the L2 counter gets a sample whenever what L2 holds changes
+  // (a CMO's target may read, and release, its weight while the CMO is still landing it).
+  void update_landing(const CmoTask& k, double t) {
     if (k.layer != layer_ || k.linear < 0 || k.type != type_) return;  // landed for a layer that has passed
     LinearL2& l = l2_[static_cast<size_t>(k.linear)];
     for (auto& r : l.ranges) {
@@ -445,9 +423,11 @@ class Engine {
       }
     }
     const auto [lo, hi] = resident(k.linear);
-    held_total_ += (hi - lo) - l.held;
+    const double change = (hi - lo) - l.held;
+    held_total_ += change;
     l.held = hi - lo;
     peak_l2_ = std::max(peak_l2_, held_total_);
+    if (change != 0) sample_l2(t);
   }
 
   // The bytes of the weight that sit in L2, [low, high) from its start; a prefetch longer than the
@@ -479,8 +459,17 @@ class Engine {
     if (any) sample_l2(t);
   }
 
+  // One sample per change: a second change at the same time replaces the first.
   void sample_l2(double t) {
-    if (record_) l2_samples_.push_back({t, std::max(0.0, held_total_)});
+    if (!record_) return;
+    const double bytes = std::max(0.0, held_total_);
+    if (!l2_samples_.empty() && std::abs(l2_samples_.back().time_us - t) <= kEps) {
+      l2_samples_.back().bytes = bytes;
+      if (l2_samples_.size() >= 2 && l2_samples_[l2_samples_.size() - 2].bytes == bytes) l2_samples_.pop_back();
+      return;
+    }
+    if (!l2_samples_.empty() && l2_samples_.back().bytes == bytes) return;
+    l2_samples_.push_back({t, bytes});
   }
 
   // ---- fork, wait -----------------------------------------------------------------------------
@@ -878,10 +867,9 @@ class Engine {
       }
     }
     if (!site.gated_on) {
-      out.reason = site.gate_reason;
+      out.off = site.gate;
     } else if (!setup.active) {
-      out.reason = !config_enabled_any(setup) ? "weight prefetch disabled, or this key's module is off (all its ratios 0)"
-                                              : "no bytes to prefetch";
+      out.off = site_off(setup.issue.on ? SiteOffReason::kNoBytes : SiteOffReason::kConfigOff, site.linear_name);
     }
     if (!summaries_ || t >= totals_.size()) return out;
     const SiteTotals& a = totals_[t][s];
@@ -911,8 +899,6 @@ class Engine {
     out.net_gain_us = out.matmul_saved_us - out.stall_us - out.vector_slowdown_us - out.fork_join_us - out.unfused_quant_us;
     return out;
   }
-
-  static bool config_enabled_any(const SiteSetup& s) { return s.issue.on; }
 
   // Whether op i of layer type t runs fused into the norm before it under this config.
   bool fused(size_t t, size_t i) const {

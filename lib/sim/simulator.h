@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "config/prefetch_config.h"
+#include "sim/site_off.h"
 #include "sim/step_plan.h"
 
 namespace pt {
@@ -68,11 +69,9 @@ enum class IssueLimit {
   kLegacyBytes,  // a byte size from the legacy MLP variables
   kL2,           // more than L2 could keep: the earliest lines were evicted
 };
-const char* issue_limit_name(IssueLimit l);
 
 // How a site's CMO is waited for.
 enum class JoinKind { kOwn, kNextWait, kStepEnd, kNone, kInline };
-const char* join_kind_name(JoinKind k);
 
 // One prefetch site over the layers where it occurs (means per layer).
 struct SiteSummary {
@@ -81,7 +80,7 @@ struct SiteSummary {
   std::string linear;
   std::string config_key;   // ratio key, or "enabled" for fixed-ratio sites
   bool active = false;
-  std::string reason;       // why it does not fire
+  SiteOff off;              // why it does not fire (export/site_text.h says it in words)
   double ratio = 0;
   int layers = 0;
   double weight_bytes = 0;

@@ -208,14 +208,14 @@ class Planner {
     };
     switch (t.kind) {
       case OpKind::kVector: {
-        const double rate = (t.dtype == "fp32" ? hw.vector_TFLOPS_fp32 : hw.vector_TFLOPS_fp16) * 1e6 * hw.vector_efficiency;
+        const double rate = (t.dtype == OpDtype::kFp32 ? hw.vector_TFLOPS_fp32 : hw.vector_TFLOPS_fp16) * 1e6 * hw.vector_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
         activations(nonneg(eval(*t.bytes), "bytes"));
         break;
       }
       case OpKind::kCube: {
         // Attention: its bytes are the KV cache, from HBM.
-        const double rate = (t.dtype == "int8" ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
+        const double rate = (t.dtype == OpDtype::kInt8 ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
         op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
         break;
@@ -261,7 +261,7 @@ class Planner {
         const double n = eval(*t.group);
         if (n <= 1) return std::nullopt;  // a one-rank group moves nothing
         const double bytes = nonneg(eval(*t.bytes), "bytes");
-        const double factor = t.pattern == "all_reduce" ? 2.0 * (n - 1) / n : (n - 1) / n;
+        const double factor = t.pattern == CollectivePattern::kAllReduce ? 2.0 * (n - 1) / n : (n - 1) / n;
         op.overhead_us = hw.comm_latency_us;
         op.compute_us = factor * bytes / (hw.comm_GBps * 1e3);
         op.hbm_bytes = 2.0 * bytes;
@@ -362,10 +362,10 @@ class Planner {
       site.linear = linear_index_.at(s.linear);
       site.weight_bytes = l->weight_bytes();
       const Semantics& sem = plan_.semantics();
-      if (s.cap == "mlp" && sem.mlp_capped) site.cap_bytes = sem.mlp_cap_bytes;
-      if (s.cap == "mla_o_proj") site.cap_bytes = sem.mla_o_proj_cap_bytes;
-      site.gate_reason = gate_reason(s, *l);
-      site.gated_on = site.gate_reason.empty();
+      if (s.cap == SiteCap::kMlp && sem.mlp_capped) site.cap_bytes = sem.mlp_cap_bytes;
+      if (s.cap == SiteCap::kMlaOProj) site.cap_bytes = sem.mla_o_proj_cap_bytes;
+      site.gate = gate_reason(s, *l);
+      site.gated_on = !site.gate.off();
       auto fork = op_index.find(s.fork_op), target = op_index.find(s.target);
       const bool has_join = !s.join_op.empty() && (!s.join_when || eval(*s.join_when) != 0);
       auto join = has_join ? op_index.find(s.join_op) : op_index.end();
@@ -375,7 +375,7 @@ class Planner {
       else if (has_join && join == op_index.end()) missing = s.join_op;
       if (site.gated_on && !missing.empty()) {
         site.gated_on = false;
-        site.gate_reason = fmt::format("op \"{}\" does not run in this deployment", missing);
+        site.gate = site_off(SiteOffReason::kOpMissing, s.linear, missing);
       }
       if (site.gated_on) {
         // fork_op: the op before which the prefetch is issued; join_op: the op after which the
@@ -383,7 +383,7 @@ class Planner {
         site.fork_op = fork->second + (s.fork_after ? 1 : 0);
         if (site.fork_op >= static_cast<int>(n)) {
           site.gated_on = false;
-          site.gate_reason = "the fork comes after the last op of the layer in this deployment";
+          site.gate = site_off(SiteOffReason::kForkAfterLastOp, s.linear);
         }
       }
       if (site.gated_on) {
@@ -393,14 +393,12 @@ class Planner {
         site.join_op = has_join ? join->second - (s.join_before ? 1 : 0) : -1;
         if (has_join && site.join_op < site.fork_op) {
           site.gated_on = false;
-          site.gate_reason = "no op between fork and join in this deployment";
+          site.gate = site_off(SiteOffReason::kEmptyWindow, s.linear);
         }
         if (plan_.norm_quant_fusion == NormQuantFusion::kAlways && !site.on_compute_stream &&
             type.ops[static_cast<size_t>(site.fork_op)].fuses_into_norm) {
           site.gated_on = false;
-          site.gate_reason = fmt::format("{} is fused into the norm before it (--norm-quant-fusion always): the linear "
-                                         "receives int8 input and the attn path skips it (x.dtype != int8)",
-                                         type.ops[static_cast<size_t>(site.fork_op)].name);
+          site.gate = site_off(SiteOffReason::kFusedIntoNorm, s.linear, type.ops[static_cast<size_t>(site.fork_op)].name);
         }
       }
       if (site.gated_on) {
@@ -418,52 +416,62 @@ class Planner {
   }
 
  private:
-  std::string gate_reason(const TemplateSite& s, const Linear& l) const {
+  SiteOff gate_reason(const TemplateSite& s, const Linear& l) const {
     const auto& g = s.gates;
     const ModelConfig& m = plan_.model;
+    SiteOff off;
+    off.linear = l.name;
+    auto because = [&](SiteOffReason code) {
+      off.code = code;
+      return off;
+    };
     if (g.model_kind) {
-      if (*g.model_kind == "dense" && m.is_moe()) {
-        return "MoE model: vllm-ascend runs the MLP prefetch only for dense models (is_moe_model)";
-      }
-      if (*g.model_kind == "moe" && !m.is_moe()) return "dense model: MoE prefetch needs routed experts";
+      if (*g.model_kind == ModelKind::kDense && m.is_moe()) return because(SiteOffReason::kMoeModel);
+      if (*g.model_kind == ModelKind::kMoe && !m.is_moe()) return because(SiteOffReason::kDenseModel);
     }
-    if (g.linear_class && *g.linear_class != linear_class_name(l.linear_class)) {
-      return fmt::format("{} is a {}, this path takes {}", l.name, linear_class_name(l.linear_class), *g.linear_class);
+    if (g.linear_class && *g.linear_class != l.linear_class) {
+      off.actual = linear_class_name(l.linear_class);
+      off.expected = linear_class_name(*g.linear_class);
+      return because(SiteOffReason::kLinearClass);
     }
-    if (g.linear_quant && *g.linear_quant != quant_scheme_name(l.scheme)) {
-      return fmt::format("{} is {}: this path runs only for {} linears", l.name, quant_scheme_name(l.scheme), *g.linear_quant);
+    if (g.linear_quant && *g.linear_quant != l.scheme) {
+      off.actual = quant_scheme_name(l.scheme);
+      off.expected = quant_scheme_name(*g.linear_quant);
+      return because(SiteOffReason::kLinearQuantOnly);
     }
-    if (g.linear_quant_not && *g.linear_quant_not == quant_scheme_name(l.scheme)) {
-      return fmt::format("{} is {}: vllm-ascend skips this prefetch (the attn path covers it)", l.name,
-                         quant_scheme_name(l.scheme));
+    if (g.linear_quant_not && *g.linear_quant_not == l.scheme) {
+      off.actual = quant_scheme_name(l.scheme);
+      return because(SiteOffReason::kLinearQuantSkipped);
     }
     for (const auto& c : g.off_when) {
-      if (eval(c.expr) != 0) return c.reason;
+      if (eval(c.expr) != 0) {
+        off.text = c.reason;
+        return because(SiteOffReason::kTemplateCondition);
+      }
     }
     if (g.needs_layer_idx && m.language_model_wrapped) {
       // has_layer_idx() looks for model_instance.model.start_layer; a wrapper keeps its decoder under
       // .language_model, so layer_idx stays None and the path returns before any prefetch
       // (v0.23.0:vllm_ascend/utils.py:1284, ascend_forward_context.py:152, ops/weight_prefetch.py:146 and :115).
-      return fmt::format("{} keeps its decoder under .language_model: vllm-ascend sets no layer_idx "
-                         "(has_layer_idx needs model.start_layer), and this path finds its weight through it",
-                         m.hf_architecture);
+      off.actual = m.hf_architecture;
+      return because(SiteOffReason::kNoLayerIdx);
     }
-    if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) {
-      return "o_proj runs no Ascend custom row op (no flashcomm1 / sequence parallel), so the MLP gate_up prefetch "
-             "never fires";
-    }
+    if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) return because(SiteOffReason::kNoCustomRowOp);
     if (g.step_tokens_below && !(plan_.tokens.padded_tokens < *g.step_tokens_below)) {
-      return fmt::format("token gate: {} tokens per step (padded) is not below {}", plan_.tokens.padded_tokens,
-                         *g.step_tokens_below);
+      off.value = plan_.tokens.padded_tokens;
+      off.threshold = *g.step_tokens_below;
+      return because(SiteOffReason::kStepTokenGate);
     }
     if (g.gate_tokens_at_least) {
       const double tg = plan_.variables.at("TG");
       if (!(tg >= *g.gate_tokens_at_least)) {
-        return fmt::format("token gate: {} tokens per rank at MoE gating ({}) is below {}", tg, plan_.moe_comm_method,
-                           *g.gate_tokens_at_least);
+        off.value = tg;
+        off.threshold = *g.gate_tokens_at_least;
+        off.actual = plan_.moe_comm_method;
+        return because(SiteOffReason::kGatingTokenGate);
       }
     }
-    return "";
+    return SiteOff{};
   }
 
   StepPlan& plan_;

@@ -13,6 +13,7 @@
 #include "model/linear_shapes.h"
 #include "model/model_config.h"
 #include "sim/layer_template.h"
+#include "sim/site_off.h"
 #include "sim/op_time_table.h"
 #include "vllm_ascend/release.h"
 
@@ -64,7 +65,7 @@ struct PlannedSite {
   bool on_compute_stream = false;
   SiteWeightOf weight_of = SiteWeightOf::kThisLayer;
   bool gated_on = true;      // model, quantization, token gates all pass
-  std::string gate_reason;   // why it does not fire (or "" when it does)
+  SiteOff gate;              // why it does not fire (code kFires when it does)
   std::string description;
 };
 

@@ -101,7 +101,7 @@ TEST_F(Cli, JsonOutputHasTheContractFields) {
   ScenarioInputs in;
   in.use_process_env = false;
   Scenario sc = load_scenario(in);
-  SimulateReport rep = run_simulate(sc, false);
+  SimulateReport rep = simulate_with_baseline(sc, false);
   EXPECT_EQ(j.at("step_time_us").get<double>(), rep.with_config.step_time_us);
   EXPECT_EQ(j.at("baseline_step_time_us").get<double>(), rep.baseline.step_time_us);
 }

@@ -3,6 +3,7 @@
 // other subcommands accept.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -303,6 +305,88 @@ TEST_F(SubcommandCli, SimulateWithABrokenCalibrationFails) {
   expect_one_line_error(r, "calibration out of range", path("wrong.json"));
   EXPECT_PRED2(contains, r.err, "$.hardware.hbm_GBps");
   expect_one_line_error(run_cli("simulate --calibration " + q("missing.json")), "missing calibration", path("missing.json"));
+}
+
+
+// ---- JSON of every subcommand (issue 12) ----------------------------------------------------
+
+// Every float that should not be one, or that is rounding noise, with its path.
+void find_untidy(const json& j, const std::string& path, const std::string& key, std::vector<std::string>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) find_untidy(it.value(), path + "." + it.key(), it.key(), out);
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) find_untidy(j[i], fmt::format("{}[{}]", path, i), key, out);
+  } else if (j.is_number_float()) {
+    const double x = j.get<double>();
+    const bool bytes = key.size() >= 5 && (key.compare(key.size() - 5, 5, "bytes") == 0 || key.compare(key.size() - 5, 5, "Bytes") == 0);
+    if (bytes) out.push_back(path + " is a float: " + j.dump());
+    if (x != 0 && std::abs(x) < 1e-9 && key.find("ratio") == std::string::npos) out.push_back(path + " is rounding noise: " + j.dump());
+    if (std::signbit(x) && x == 0) out.push_back(path + " is -0");
+  }
+}
+
+void expect_tidy(const json& j, const std::string& what) {
+  std::vector<std::string> bad;
+  find_untidy(j, "$", "", bad);
+  EXPECT_TRUE(bad.empty()) << what << ":\n  " << fmt::format("{}", fmt::join(bad, "\n  "));
+  // The config as an object, and the string to paste beside it.
+  ASSERT_TRUE(j.contains("additional_config")) << what;
+  EXPECT_TRUE(j.at("additional_config").is_object()) << what;
+  ASSERT_TRUE(j.contains("additional_config_arg")) << what;
+  EXPECT_EQ(json::parse(j.at("additional_config_arg").get<std::string>()), j.at("additional_config")) << what;
+}
+
+TEST_F(SubcommandCli, EveryJsonOutputHasIntegerBytesNoNoiseAndTheConfigAsAnObject) {
+  const test::CliResult sim = run_cli("simulate --format json --trace-json " + q("t.json") + " --timeline-csv " + q("t.csv"));
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  expect_tidy(json::parse(sim.out), "simulate");
+  const test::CliResult tune = run_cli("tune-ratio --model Qwen3-8B --num-tokens 16 --step 0.05 --format json");
+  ASSERT_EQ(tune.exit_code, 0) << tune.err;
+  expect_tidy(json::parse(tune.out), "tune-ratio");
+  const test::CliResult analyze = run_cli("analyze " + q("t.csv") + " --model Qwen3-32B --format json");
+  ASSERT_EQ(analyze.exit_code, 0) << analyze.err;
+  expect_tidy(json::parse(analyze.out), "analyze");
+  const test::CliResult cal = run_cli("calibrate " + shell_quote(sample("calibration-qwen3-8b-tp4-off-t8")) +
+                                      " --model Qwen3-8B --additional-config " + shell_quote(kDisabled) + " --format json");
+  ASSERT_EQ(cal.exit_code, 0) << cal.err;
+  expect_tidy(json::parse(cal.out), "calibrate");
+}
+
+// ---- simulate --compare-config (issue 12) -----------------------------------------------------
+
+TEST_F(SubcommandCli, CompareConfigShowsTwoConfigsOnOneScenario) {
+  const std::string b = R"({"weight_prefetch_config":{"enabled":true,"prefetch_ratio":{"mlp":{"gate_up":0.5,"down":0.5}}}})";
+  const test::CliResult both = run_cli("simulate --format json --compare-config " + shell_quote(b));
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  const test::CliResult alone = run_cli("simulate --format json --additional-config " + shell_quote(b));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  const test::CliResult a = run_cli("simulate --format json");
+  const json j = json::parse(both.out), jb = json::parse(alone.out), ja = json::parse(a.out);
+  // A as simulate alone gives it, B as simulate alone gives it, on the same scenario.
+  EXPECT_EQ(j.at("step_time_us"), ja.at("step_time_us"));
+  ASSERT_TRUE(j.contains("compare"));
+  const json& c = j.at("compare");
+  EXPECT_DOUBLE_EQ(c.at("step_time_us").get<double>(), jb.at("step_time_us").get<double>());
+  EXPECT_EQ(c.at("additional_config"), jb.at("additional_config"));
+  EXPECT_EQ(c.at("sites"), jb.at("sites"));
+  EXPECT_NEAR(c.at("step_time_difference_us").get<double>(),
+              jb.at("step_time_us").get<double>() - ja.at("step_time_us").get<double>(), 1e-9);
+  ASSERT_EQ(c.at("per_site").size(), j.at("sites").size());
+  for (size_t i = 0; i < c.at("per_site").size(); ++i) {
+    const json& row = c.at("per_site")[i];
+    EXPECT_EQ(row.at("site"), j.at("sites")[i].at("site"));
+    EXPECT_EQ(row.at("net_gain_us")[0], j.at("sites")[i].at("net_gain_us"));
+    EXPECT_EQ(row.at("net_gain_us")[1], jb.at("sites")[i].at("net_gain_us"));
+  }
+  const test::CliResult text = run_cli("simulate --compare-config " + shell_quote(b));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_PRED2(contains, text.out, "compared on the same scenario");
+  EXPECT_PRED2(contains, text.out, "B - A net us");
+  const std::regex step_row(fmt::format(R"(\n  step time us +{:.1f} +{:.1f} +[-+][0-9.]+\n)", ja.at("step_time_us").get<double>(),
+                                         jb.at("step_time_us").get<double>()));
+  EXPECT_TRUE(std::regex_search(text.out, step_row)) << text.out;
+  // A bad second config is refused like a bad first one.
+  expect_one_line_error(run_cli("simulate --compare-config '{'"), "bad --compare-config", "");
 }
 
 }  // namespace

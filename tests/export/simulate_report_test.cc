@@ -37,18 +37,18 @@ const Scenario& qwen3_8b() {
 }
 
 TEST(SimulateReport, JsonMatchesGolden) {
-  SimulateReport r = run_simulate(qwen3_8b(), false);
+  SimulateReport r = simulate_with_baseline(qwen3_8b(), false);
   test::expect_matches_golden(simulate_json(r).dump(2) + "\n", "qwen3_8b_tp4_w8a8_t8.simulate.json");
 }
 
 TEST(SimulateReport, TextMatchesGolden) {
-  SimulateReport r = run_simulate(qwen3_8b(), false);
+  SimulateReport r = simulate_with_baseline(qwen3_8b(), false);
   test::expect_matches_golden(simulate_text(r), "qwen3_8b_tp4_w8a8_t8.simulate.txt");
 }
 
 TEST(SimulateReport, BaselineIsThePrefetchDisabledRun) {
   const Scenario& s = qwen3_8b();
-  SimulateReport r = run_simulate(s, true);
+  SimulateReport r = simulate_with_baseline(s, true);
   WeightPrefetchConfig off = s.config;
   off.enabled = false;
   EXPECT_EQ(r.baseline.step_time_us, simulate_step(s.plan, off, SimOptions{s.cap_reading, false}).step_time_us);
@@ -72,7 +72,7 @@ TEST(SimulateReport, DifferencePctIsZeroForAnEmptyBaseline) {
 
 TEST(SimulateReport, JsonContract) {
   const Scenario& s = qwen3_8b();
-  SimulateReport r = run_simulate(s, false);
+  SimulateReport r = simulate_with_baseline(s, false);
   const json j = simulate_json(r);
   EXPECT_EQ(j.at("model"), "Qwen3-8B");
   EXPECT_EQ(j.at("architecture"), "Qwen3ForCausalLM");
@@ -120,10 +120,14 @@ TEST(SimulateReport, SiteJsonOfAnInactiveSite) {
   SiteSummary s;
   s.site = "mlp.down";
   s.active = false;
-  s.reason = "token gate";
+  s.off = site_off(SiteOffReason::kStepTokenGate, "down_proj");
+  s.off.value = 512;
+  s.off.threshold = 500;
   s.on_compute_stream = true;
   const json j = site_json(s);
-  EXPECT_EQ(j.at("reason"), "token gate");
+  // The result carries the code; the report says it in words.
+  EXPECT_EQ(j.at("reason_code"), "step_token_gate");
+  EXPECT_EQ(j.at("reason"), "token gate: 512 tokens per step (padded) is not below 500");
   EXPECT_EQ(j.at("stream"), "compute");
   s.active = true;
   s.on_compute_stream = false;
@@ -151,7 +155,7 @@ TEST(SimulateReport, PaddingIsDescribed) {
 
 TEST(SimulateReport, TextReportLines) {
   const Scenario& s = qwen3_8b();
-  SimulateReport r = run_simulate(s, false);
+  SimulateReport r = simulate_with_baseline(s, false);
   const std::string text = simulate_text(r);
   EXPECT_EQ(text.rfind("model     Qwen3-8B (Qwen3ForCausalLM, 36 layers)\n", 0), 0u) << text;
   EXPECT_PRED2(contains, text, "hardware  a3-die (A3): HBM 1600 GB/s (a matmul streams 1280), CMO 1200 GB/s, L2 192.00 MiB\n");
@@ -170,7 +174,7 @@ TEST(SimulateReport, LegacyEquivalentAppearsInBothReports) {
   in.vllm_ascend_version = "v0.16.0rc1";
   Scenario s = load_scenario(in);
   ASSERT_TRUE(s.legacy_equivalent.has_value());
-  SimulateReport r = run_simulate(s, false);
+  SimulateReport r = simulate_with_baseline(s, false);
   EXPECT_EQ(simulate_json(r).at("legacy_equivalent_additional_config"), json::parse(*s.legacy_equivalent));
   EXPECT_EQ(simulate_json(r).at("legacy_equivalent_additional_config_arg"), *s.legacy_equivalent);
   EXPECT_PRED2(contains, simulate_text(r), "legacy    equivalent new config: --additional-config '" + *s.legacy_equivalent + "'");
@@ -191,7 +195,7 @@ TEST_P(ReleaseGolden, DefaultScenarioReportMatchesGolden) {
   // Dense: Qwen3-32B W8A8 TP4 at 72 sequences; MoE: Qwen3-235B-A22B W8A8 TP4 DP4 EP at 144.
   const Scenario s = moe ? scenario(c.model, 144, 4, 4, true, std::nullopt, c.release)
                          : scenario(c.model, 72, 4, 1, false, std::nullopt, c.release);
-  test::expect_matches_golden(simulate_text(run_simulate(s, false)),
+  test::expect_matches_golden(simulate_text(simulate_with_baseline(s, false)),
                               fmt::format("releases/{}_{}.simulate.txt", moe ? "qwen3_235b" : "qwen3_32b", c.release));
 }
 
@@ -209,6 +213,25 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name;
     });
+
+
+// Issue 12: dense W8A8 runs two prefetches of down_proj (mlp.down, then attn.o/down_proj); the
+// report says that the second moves bytes the first already put in L2, and the per-site figures
+// still add up to the step change.
+TEST(SimulateReport, SaysWhenASiteRefetchesBytesAnotherSiteLanded) {
+  ScenarioInputs in;  // the default scenario: Qwen3-32B, TP4, W8A8, 72 tokens
+  in.use_process_env = false;
+  const Scenario s = load_scenario(in);
+  const SimulateReport r = simulate_with_baseline(s, false);
+  const std::string text = simulate_text(r);
+  EXPECT_PRED2(test::contains, text,
+               "re-fetch: attn.o/down_proj moves 18.00 MiB of down_proj that mlp.down already put in L2");
+  double net = 0;
+  for (const auto& site : r.with_config.sites) net += site.active ? site.layers * site.net_gain_us : 0;
+  EXPECT_NEAR(net, r.baseline.step_time_us - r.with_config.step_time_us, 1e-6 * r.baseline.step_time_us);
+  // Without the second site of the weight there is nothing to say.
+  EXPECT_EQ(refetch_text({}), "");
+}
 
 }  // namespace
 }  // namespace pt

@@ -174,5 +174,46 @@ TEST(SvgPlot, TitleIsEscaped) {
   EXPECT_TRUE(contains(svg, ">a &lt;b&gt; &amp; &quot;c&quot;</text>"));
 }
 
+
+// Issue 12: the plot says what a user needs to read it: where prefetch disabled and vllm-ascend's
+// defaults sit, the near-optimal band, why the axis ends (the cap binds), what the jump from ratio
+// 0 to the first step is, and a heat-map scale with no green-means-good.
+TEST(SvgPlot, ReferenceLinesBandCapMarkerJumpAndLegend) {
+  const TuneResult& r = four_keys();
+  const std::string svg = tune_plot_svg(r, "four keys");
+  expect_well_formed(svg);
+  // The references are drawn where they fall near the curves (dashed lines, labelled with their time).
+  EXPECT_GT(r.baseline_step_time_us, 0);
+  EXPECT_PRED2(contains, svg, fmt::format("prefetch disabled: {:.1f} us", r.baseline_step_time_us));
+  EXPECT_PRED2(contains, svg, fmt::format("vllm-ascend defaults: {:.1f} us", r.default_step_time_us));
+  EXPECT_EQ(count(svg, "class=\"near-optimal\""), r.near_optimal.size());
+  EXPECT_EQ(count(svg, "(fork, join and CMO set-up)"), r.curves.size());
+  // W8A8 Qwen3-8B: mlp.gate_up and mlp.down are capped at 18 MiB (their axis ends where it binds).
+  size_t capped = 0;
+  for (const auto& t : r.tuned) {
+    if (t.max_useful_ratio < 1) {
+      ++capped;
+      EXPECT_NEAR(t.cap_bytes, 18.0 * (1 << 20), 1) << ratio_key_name(t.key);
+      EXPECT_PRED2(contains, svg, fmt::format("cap binds at {:.3f} (18 MiB)", t.max_useful_ratio));
+    }
+  }
+  EXPECT_GE(capped, 1u);
+  EXPECT_EQ(count(svg, "cap binds at"), capped);
+}
+
+TEST(SvgPlot, HeatMapScaleIsViridisWithALegend) {
+  const TuneResult& r = two_keys();
+  const std::string svg = tune_plot_svg(r, "two keys");
+  EXPECT_PRED2(contains, svg, "lower step time = faster");
+  // The fastest cell is viridis' dark end, the slowest its yellow: no green at the fast end.
+  const RatioHeatmap& h = *r.heatmap;
+  const double lo = *std::min_element(h.step_time_us.begin(), h.step_time_us.end());
+  const std::string fastest = fmt::format("fill=\"rgb(68,1,84)\"><title>{} {:.2f}, {} {:.2f}: {:.1f} us</title>",
+                                          ratio_key_name(h.x_key), r.ratio_of(h.x_key), ratio_key_name(h.y_key),
+                                          r.ratio_of(h.y_key), lo);
+  EXPECT_PRED2(contains, svg, fastest);
+  EXPECT_PRED2(contains, svg, "fill=\"rgb(253,231,37)\"");  // the colour bar's slow end
+}
+
 }  // namespace
 }  // namespace pt

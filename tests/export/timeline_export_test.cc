@@ -2,6 +2,7 @@
 #include "export/timeline_export.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -192,9 +193,9 @@ TEST(ChromeTrace, HasL2CounterEvents) {
   const json events = json::parse(qwen3_8b().trace);
   int counters = 0;
   for (const auto& e : events) {
-    if (e.at("ph") != "C") continue;
+    if (e.at("ph") != "C" || e.at("name") != "L2 prefetched bytes") continue;
     ++counters;
-    EXPECT_EQ(e.at("name"), "L2 prefetched bytes");
+    EXPECT_TRUE(e.at("args").at("bytes").is_number_integer()) << e.dump();
     EXPECT_GE(e.at("args").at("bytes").get<double>(), 0);
     EXPECT_LE(e.at("args").at("bytes").get<double>(), qwen3_8b().scenario.hardware.l2_size_bytes);
   }
@@ -223,6 +224,9 @@ TEST(ChromeTrace, DeepSeekComputeStreamPrefetchesStayOnStream2) {
     if (e.at("tid") == 2) {
       ++on_compute;
       EXPECT_EQ(site.rfind("mla.", 0), 0u) << site;
+      // In line, the whole CMO is exposed: its stall is its duration, drawn in the stall colour.
+      EXPECT_NEAR(e.at("args").at("Stall(us)").get<double>(), e.at("dur").get<double>(), 0.0011) << e.dump();
+      EXPECT_EQ(e.value("cname", ""), "terrible") << e.dump();
     } else {
       EXPECT_NE(site.rfind("mla.", 0), 0u) << site;
     }
@@ -242,6 +246,105 @@ TEST(ChromeTrace, DeepSeekComputeStreamPrefetchesStayOnStream2) {
   // The CSV of the same run parses with uniform rows.
   CsvTable table = parse_csv(timeline_csv(s.plan, r), "ds.csv");
   for (const auto& row : table.rows) ASSERT_EQ(row.fields.size(), table.header.size());
+}
+
+// The counter's samples as (ts, value), in trace order.
+std::vector<std::pair<double, double>> counter(const json& events, const std::string& name, const std::string& arg) {
+  std::vector<std::pair<double, double>> out;
+  for (const auto& e : events) {
+    if (e.at("ph") == "C" && e.at("name") == name) out.emplace_back(e.at("ts").get<double>(), e.at("args").at(arg).get<double>());
+  }
+  return out;
+}
+
+// Issue 12: the L2 counter stayed at 0 whenever the CMO's target read the weight while it was still
+// landing (the matmul releases the bytes before the CMO ends, and the counter was sampled only
+// then), although the JSON of the same run gave the peak. The counter now follows every change.
+TEST(ChromeTrace, L2CounterReachesThePeakTheReportGives) {
+  struct Case {
+    std::string model;
+    int num_tokens;
+    std::string release;
+    int tp;
+  };
+  for (const Case& c : {Case{"Qwen3-8B", 8, "v0.23.0", 4}, Case{"Qwen3-32B", 72, "v0.23.0", 4},
+                        Case{"Qwen3-235B-A22B", 64, "v0.23.0", 16}, Case{"DeepSeek-V3", 8, "v0.15.0rc1", 16}}) {
+    Scenario s = small_scenario(c.model, c.num_tokens, c.release, c.tp);
+    StepResult r = simulate_step(s.plan, s.config, SimOptions{s.cap_reading, true});
+    ASSERT_GT(r.peak_l2_bytes, 0) << c.model;
+    const auto l2 = counter(json::parse(chrome_trace_json(s.plan, r)), "L2 prefetched bytes", "bytes");
+    ASSERT_FALSE(l2.empty()) << c.model;
+    double max = 0;
+    for (const auto& [ts, v] : l2) max = std::max(max, v);
+    EXPECT_NEAR(max, r.peak_l2_bytes, 1.0) << c.model;
+  }
+}
+
+// Issue 12, in a real viewer's terms: flows sit on the slices' edges (the fork from the end of the
+// EVENT_RECORD to the start of the CMO, the join from the end of the CMO to the end of the wait it
+// releases), not at their midpoints; ts and dur are whole nanoseconds; a stall has its own colour;
+// the prefetch stream has a counter of the CMOs it holds.
+TEST(ChromeTrace, FlowsSitOnTheEdgesOfTheirSlices) {
+  const json events = json::parse(qwen3_8b().trace);
+  struct Slice {
+    double ts, end;
+    std::string name;
+  };
+  std::map<int, std::vector<Slice>> by_tid;
+  for (const auto& e : events) {
+    if (e.at("ph") != "X") continue;
+    const double ts = e.at("ts").get<double>(), dur = e.at("dur").get<double>();
+    EXPECT_NEAR(ts * 1000, std::round(ts * 1000), 1e-6) << e.dump();
+    EXPECT_NEAR(dur * 1000, std::round(dur * 1000), 1e-6) << e.dump();
+    by_tid[e.at("tid").get<int>()].push_back({ts, ts + dur, e.at("name").get<std::string>()});
+    if (e.at("name") == "EVENT_WAIT" && e.at("args").contains("Stall(us)")) {
+      EXPECT_EQ(e.value("cname", ""), "terrible") << e.dump();
+    }
+    if (e.at("name") != "EVENT_WAIT") {
+      EXPECT_FALSE(e.contains("cname")) << e.dump();
+    }
+  }
+  // The slice whose edge (start or end) is within 1 ns of ts.
+  auto at_edge = [&](int tid, double ts, bool end) -> const Slice* {
+    for (const auto& s : by_tid[tid]) {
+      if (std::abs((end ? s.end : s.ts) - ts) <= 0.0011 && ts >= s.ts && ts <= s.end) return &s;
+    }
+    return nullptr;
+  };
+  std::map<int, std::pair<json, json>> flows;
+  for (const auto& e : events) {
+    if (e.at("ph") == "s") flows[e.at("id").get<int>()].first = e;
+    if (e.at("ph") == "f") flows[e.at("id").get<int>()].second = e;
+  }
+  ASSERT_FALSE(flows.empty());
+  for (const auto& [id, f] : flows) {
+    const auto& [s, e] = f;
+    const double s_ts = s.at("ts").get<double>(), e_ts = e.at("ts").get<double>();
+    if (s.at("name") == "fork") {
+      const Slice* record = at_edge(s.at("tid").get<int>(), s_ts, true);
+      const Slice* cmo = at_edge(e.at("tid").get<int>(), e_ts, false);
+      ASSERT_TRUE(record && cmo) << s.dump() << " " << e.dump();
+      EXPECT_EQ(record->name, "EVENT_RECORD");
+      EXPECT_EQ(cmo->name, "CMO");
+    } else {
+      const Slice* cmo = at_edge(s.at("tid").get<int>(), s_ts, true);
+      const Slice* wait = at_edge(e.at("tid").get<int>(), e_ts, true);
+      ASSERT_TRUE(cmo && wait) << s.dump() << " " << e.dump();
+      EXPECT_EQ(cmo->name, "CMO");
+      EXPECT_EQ(wait->name, "EVENT_WAIT");
+      // The wait is released no earlier than its CMO ends.
+      EXPECT_GE(wait->end + 1e-9, cmo->end);
+    }
+  }
+  const auto queue = counter(events, "prefetch stream CMOs", "in flight");
+  ASSERT_GT(queue.size(), 2u);
+  double max = 0;
+  for (const auto& [ts, v] : queue) {
+    EXPECT_GE(v, 0);
+    max = std::max(max, v);
+  }
+  EXPECT_GE(max, 1);
+  EXPECT_EQ(queue.back().second, 0);  // every CMO has finished by the end of the step
 }
 
 TEST(TimelineExport, EmptyTimelineGivesHeaderAndMetadataOnly) {

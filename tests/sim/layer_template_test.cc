@@ -80,7 +80,7 @@ TEST(LayerTemplate, MiniParses) {
   EXPECT_FALSE(s.fork_after);
   EXPECT_EQ(s.join_op, "window");
   EXPECT_FALSE(s.join_before);
-  EXPECT_EQ(s.cap, "mlp");
+  EXPECT_EQ(s.cap, SiteCap::kMlp);
   EXPECT_FALSE(s.on_compute_stream);
   ASSERT_EQ(t.layer_sequence.size(), 1u);
   EXPECT_EQ(t.layer_sequence[0], (std::pair<std::string, int>{"blk", 3}));
@@ -293,6 +293,25 @@ TEST(LayerTemplateErrors, BadEnumeratedValues) {
                "mini.json: $.layer_types.blk.ops[0].pattern: expected all_reduce, all_gather, reduce_scatter or all_to_all");
   EXPECT_PRED2(contains, error_of([] { parse_mini([](nlohmann::json& j) { j["layer_types"]["blk"]["ops"][0]["duration_us"] = -1; }); }),
                "mini.json: $.layer_types.blk.ops[0].duration_us: expected a number in [0, 1000000000]");
+}
+
+// Gates on a linear's scheme or class are parsed once: a value that could never match is an error,
+// not a site that silently never fires.
+TEST(LayerTemplateErrors, GateNamesAreCheckedWhenRead) {
+  EXPECT_PRED2(contains, error_of([] { parse_mini([](nlohmann::json& j) { j["sites"][0]["gates"] = {{"linear_quant", "w8a8"}}; }); }),
+               "mini.json: $.sites[0].gates.linear_quant: expected bf16, w8a8_static, w8a8_dynamic or w4a8_dynamic");
+  EXPECT_PRED2(contains,
+               error_of([] { parse_mini([](nlohmann::json& j) { j["sites"][0]["gates"] = {{"linear_quant_not", "int8"}}; }); }),
+               "mini.json: $.sites[0].gates.linear_quant_not: expected bf16");
+  EXPECT_PRED2(contains,
+               error_of([] { parse_mini([](nlohmann::json& j) { j["sites"][0]["gates"] = {{"linear_class", "RowParallel"}}; }); }),
+               "mini.json: $.sites[0].gates.linear_class: expected QKVParallelLinear, RowParallelLinear");
+  const LayerTemplate t = parse_mini([](nlohmann::json& j) {
+    j["sites"][0]["gates"] = {{"linear_quant", "w8a8_static"}, {"linear_class", "RowParallelLinear"}, {"model_kind", "moe"}};
+  });
+  EXPECT_EQ(t.sites[0].gates.linear_quant, QuantScheme::kW8A8Static);
+  EXPECT_EQ(t.sites[0].gates.linear_class, LinearClass::kRowParallel);
+  EXPECT_EQ(t.sites[0].gates.model_kind, ModelKind::kMoe);
 }
 
 TEST(LayerTemplateErrors, DuplicateSite) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "export/site_text.h"
+
 #include "test_support.h"
 
 namespace pt {
@@ -244,7 +246,7 @@ TEST(LoadScenario, WrappedLanguageModelsGetTheAttentionPathsButNotTheMlpPaths) {
   EXPECT_TRUE(site(r, "attn.o").active);
   for (const char* name : {"mlp.gate_up", "mlp.down"}) {
     EXPECT_FALSE(site(r, name).active) << name;
-    EXPECT_PRED2(contains, site(r, name).reason, "Qwen3VLForConditionalGeneration keeps its decoder under .language_model") << name;
+    EXPECT_PRED2(contains, site_off_sentence(site(r, name).off), "Qwen3VLForConditionalGeneration keeps its decoder under .language_model") << name;
   }
   // The same decoder unwrapped (Qwen3-8B-like shapes aside) runs them.
   ScenarioInputs plain = inputs("Qwen3-8B");
@@ -280,7 +282,7 @@ TEST(LoadScenario, Glm45AirRunsItsOwnTemplate) {
     if (site.site == "attn.o/down_proj" && site.layer_type == "dense") down_dense = site.active;
     if (site.site == "attn.o/shared_down_proj") {
       shared_down = site.active;
-      EXPECT_PRED2(contains, site.reason, "w8a8_dynamic");  // ModelSlim quantizes the shared expert dynamically
+      EXPECT_PRED2(contains, site_off_sentence(site.off), "w8a8_dynamic");  // ModelSlim quantizes the shared expert dynamically
     }
     if (site.site.starts_with("mlp.")) {
       EXPECT_FALSE(site.active) << site.site;  // a MoE model: no MLP path

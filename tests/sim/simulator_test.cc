@@ -12,6 +12,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "export/site_text.h"
 #include <nlohmann/json.hpp>
 
 #include "sim/scenario.h"
@@ -124,7 +126,7 @@ TEST(SimulatorClosedForm, DisabledIsTheSerialSum) {
   EXPECT_EQ(r.peak_l2_bytes, 0);
   const SiteSummary& s = site(r, "mlp.down");
   EXPECT_FALSE(s.active);
-  EXPECT_EQ(s.reason, "weight prefetch disabled, or this key's module is off (all its ratios 0)");
+  EXPECT_EQ(site_off_sentence(s.off), "weight prefetch disabled, or this key's module is off (all its ratios 0)");
   EXPECT_EQ(s.issued_bytes, 0);
 }
 
@@ -154,7 +156,7 @@ TEST(SimulatorClosedForm, RatioZeroEverywhereIsTheSerialSum) {
   for (auto& k : c.config.keys) k = KeySetting{};
   StepResult r = c.run();
   EXPECT_DOUBLE_EQ(r.step_time_us, 245);
-  EXPECT_EQ(site(r, "mlp.down").reason, "weight prefetch disabled, or this key's module is off (all its ratios 0)");
+  EXPECT_EQ(site_off_sentence(site(r, "mlp.down").off), "weight prefetch disabled, or this key's module is off (all its ratios 0)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ TEST(SimulatorClosedForm, LongWindowHidesThePrefetch) {
   Closed c;
   StepResult r = c.run();
   const SiteSummary& s = site(r, "mlp.down");
-  ASSERT_TRUE(s.active) << s.reason;
+  ASSERT_TRUE(s.active) << site_off_sentence(s.off);
   EXPECT_EQ(s.issued_bytes, kDownBytes);
   EXPECT_EQ(s.requested_bytes, kDownBytes);
   EXPECT_STREQ(issue_limit_name(s.limit), "weight");
@@ -686,13 +688,13 @@ TEST(SimulatorGates, MoeGateUpBelow96TokensPerRankDoesNotFire) {
                                WeightPrefetchConfig::defaults_enabled(default_release().semantics), SimOptions{});
   const SiteSummary& s = site(r, "moe.gate_up");
   EXPECT_FALSE(s.active);
-  EXPECT_PRED2(contains, s.reason, "96");
-  EXPECT_PRED2(contains, s.reason, "72 tokens per rank at MoE gating");
+  EXPECT_PRED2(contains, site_off_sentence(s.off), "96");
+  EXPECT_PRED2(contains, site_off_sentence(s.off), "72 tokens per rank at MoE gating");
   EXPECT_EQ(s.issued_bytes, 0);
   // At 96 tokens it fires.
   StepResult on = simulate_step(bundled_plan({"Qwen3-30B-A3B", 4, 1, false, 96}, hw, "v0.22.1rc1"),
                                 WeightPrefetchConfig::defaults_enabled(default_release().semantics), SimOptions{});
-  EXPECT_TRUE(site(on, "moe.gate_up").active) << site(on, "moe.gate_up").reason;
+  EXPECT_TRUE(site(on, "moe.gate_up").active) << site_off_sentence(site(on, "moe.gate_up").off);
   // 0.8 x 96 MiB = 76.8 MiB requested, uncapped in code.
   EXPECT_EQ(site(on, "moe.gate_up").requested_bytes, std::floor(0.8 * 100663296));
 }
@@ -704,14 +706,14 @@ TEST(SimulatorGates, DenseMlpGateAt500Tokens) {
   for (const char* name : {"mlp.gate_up", "mlp.down"}) {
     const SiteSummary& s = site(r512, name);
     EXPECT_FALSE(s.active) << name;
-    EXPECT_PRED2(contains, s.reason, "512 tokens per step (padded) is not below 500");
+    EXPECT_PRED2(contains, site_off_sentence(s.off), "512 tokens per step (padded) is not below 500");
   }
   // The attention path has no token gate.
   EXPECT_TRUE(site(r512, "attn.qkv").active);
   StepResult r256 = simulate_step(bundled_plan({"Qwen3-32B", 4, 1, false, 256}, hw), WeightPrefetchConfig::defaults_enabled(default_release().semantics),
                                   SimOptions{});
   for (const char* name : {"mlp.gate_up", "mlp.down"}) {
-    EXPECT_TRUE(site(r256, name).active) << name << ": " << site(r256, name).reason;
+    EXPECT_TRUE(site(r256, name).active) << name << ": " << site_off_sentence(site(r256, name).off);
   }
 }
 
@@ -727,7 +729,7 @@ TEST(SimulatorGates, PaddingDecidesTheMlpGate) {
   d.num_tokens = 499;
   StepResult above = simulate_step(build_step_plan(m, d, hw, load_layer_template("", m)), WeightPrefetchConfig::defaults_enabled(default_release().semantics), SimOptions{});
   EXPECT_FALSE(site(above, "mlp.down").active);
-  EXPECT_PRED2(contains, site(above, "mlp.down").reason, "512 tokens per step");
+  EXPECT_PRED2(contains, site_off_sentence(site(above, "mlp.down").off), "512 tokens per step");
 }
 
 // ---------------------------------------------------------------------------------------------

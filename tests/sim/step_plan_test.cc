@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "export/site_text.h"
+
 #include "test_support.h"
 
 namespace pt {
@@ -100,7 +102,7 @@ TEST(StepPlan, DensePrefillAbove1000TokensUsesFlashcomm1) {
   EXPECT_EQ(op_index(t, "o_all_reduce"), -1);
   EXPECT_GE(op_index(t, "qkv_all_gather"), 0);
   // ... and the MLP gates read 4096 tokens: not below 500.
-  EXPECT_PRED2(contains, site_named(t, "mlp.down").gate_reason, "4096 tokens per step (padded) is not below 500");
+  EXPECT_PRED2(contains, site_off_sentence(site_named(t, "mlp.down").gate), "4096 tokens per step (padded) is not below 500");
 }
 
 TEST(StepPlan, MoeAllGatherWithoutEp) {
@@ -125,7 +127,7 @@ TEST(StepPlan, MoeMc2OnA3WithEp) {
   EXPECT_EQ(p.variables.at("EL"), 8);
   EXPECT_EQ(p.variables.at("NTOT"), 576);
   EXPECT_EQ(p.variables.at("PAIRS"), 576.0 * 8 / 16);
-  EXPECT_PRED2(contains, site_named(type_named(p, "moe"), "moe.gate_up").gate_reason, "36 tokens per rank at MoE gating (MC2) is below 96");
+  EXPECT_PRED2(contains, site_off_sentence(site_named(type_named(p, "moe"), "moe.gate_up").gate), "36 tokens per rank at MoE gating (MC2) is below 96");
 }
 
 TEST(StepPlan, MoeAllToAllAboveMc2Capacity) {
@@ -338,7 +340,7 @@ TEST(StepPlan, SitePositionsAndCaps) {
   // (v0.23.0:vllm_ascend/ops/layernorm.py:80), so the first wait is after SwiGLU
   // (v0.23.0:vllm_ascend/ops/activation.py:42): the wait comes after the target.
   const PlannedSite& gu = site_named(t, "mlp.gate_up");
-  EXPECT_TRUE(gu.gated_on) << gu.gate_reason;
+  EXPECT_TRUE(gu.gated_on) << site_off_sentence(gu.gate);
   EXPECT_EQ(gu.fork_op, op_index(t, "o_all_reduce") + 1);
   EXPECT_EQ(gu.fork_op, op_index(t, "post_attention_layernorm"));
   EXPECT_EQ(gu.join_op, op_index(t, "act_fn"));
@@ -370,22 +372,23 @@ TEST(StepPlan, GateReasons) {
   StepPlan bf16 = plan_for("Qwen3-8B", dep(4, 8, Quantization::kBf16), round_hw());
   const PlannedSite& qkv = site_named(type_named(bf16, "dense"), "attn.qkv");
   EXPECT_FALSE(qkv.gated_on);
-  EXPECT_EQ(qkv.gate_reason, "qkv_proj is bf16: this path runs only for w8a8_static linears");
+  EXPECT_EQ(qkv.gate.code, SiteOffReason::kLinearQuantOnly);
+  EXPECT_EQ(site_off_sentence(qkv.gate), "qkv_proj is bf16: this path runs only for w8a8_static linears");
   // The MLP paths are dtype-agnostic.
   EXPECT_TRUE(site_named(type_named(bf16, "dense"), "mlp.down").gated_on);
   // Without flashcomm1 o_proj runs no custom row op, so mlp.gate_up never fires.
   Deployment no_fc1 = dep(4, 8);
   no_fc1.flashcomm1 = false;
   StepPlan p = plan_for("Qwen3-8B", no_fc1, round_hw());
-  EXPECT_PRED2(contains, site_named(type_named(p, "dense"), "mlp.gate_up").gate_reason, "custom row op");
+  EXPECT_PRED2(contains, site_off_sentence(site_named(type_named(p, "dense"), "mlp.gate_up").gate), "custom row op");
   EXPECT_TRUE(site_named(type_named(p, "dense"), "mlp.down").gated_on);
   // DeepSeek's dense layers belong to a MoE model: no MLP prefetch (is_moe_model).
   StepPlan ds = plan_for("DeepSeek-V3", dep(4, 72), round_hw());
-  EXPECT_PRED2(contains, site_named(type_named(ds, "mla_dense"), "mlp.down").gate_reason, "MoE model");
+  EXPECT_PRED2(contains, site_off_sentence(site_named(type_named(ds, "mla_dense"), "mlp.down").gate), "MoE model");
   // v0.15+: a W8A8-static o_proj skips the MLA o_proj prefetch (the attn path covers it), and the
   // MLA prefetch runs on the prefetch stream with no wait of its own
   // (v0.23.0:vllm_ascend/ops/weight_prefetch.py:218, :227).
-  EXPECT_PRED2(contains, site_named(type_named(ds, "mla_moe"), "mla.o").gate_reason, "the attn path covers it");
+  EXPECT_PRED2(contains, site_off_sentence(site_named(type_named(ds, "mla_moe"), "mla.o").gate), "the attn path covers it");
   const PlannedSite& qkv_a = site_named(type_named(ds, "mla_moe"), "mla.fused_qkv_a");
   EXPECT_FALSE(qkv_a.on_compute_stream);
   EXPECT_EQ(qkv_a.join_op, -1);
