@@ -44,6 +44,11 @@ Subcommand simulate_subcommand() {
             sub.add_option("--timeline-csv", o->timeline_csv_path, "write one row per op and CMO task (kernel_details.csv column names)");
             sub.add_option("--trace-json", o->trace_json_path, "write a Chrome trace (opens in Perfetto)");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner simulate                          the default: Qwen3-32B W8A8, TP4, 72 tokens, one A3 die\n"
+                "  prefetch-tuner simulate --model Qwen/Qwen3-8B --tp 2 --num-tokens 16 --hardware 910B\n"
+                "  prefetch-tuner simulate --additional-config @tuned.json --trace-json step.json\n");
             return [o] { return run(*o); };
           }};
 }
