@@ -84,8 +84,14 @@ Subcommand analyze_subcommand() {
             sub.add_option("--cmo-csv", o->cmo_csv_path, "write one row per CMO task");
             sub.add_option("--idle-gap-us", o->idle_gap_us, "gaps longer than this count as idle")->capture_default_str();
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
-            o->scenario.add_to(sub);
+            o->scenario.add_to(sub, /*token_list=*/false, ModelOption::kOptional,
+                               "Model and deployment (used only with --model: sites matched, ratios suggested)");
             o->output.add_format(sub);
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner analyze sample_profiles/profiles/qwen3-8b-tp4-t16-prefetch-on\n"
+                "  prefetch-tuner analyze run1 --model Qwen3-8B --compare run2 --cmo-csv cmos.csv\n"
+                "  prefetch-tuner analyze PROF_000001/mindstudio_profiler_output --model Qwen3-32B --format json\n");
             return [o] { return run(*o); };
           }};
 }

@@ -52,8 +52,14 @@ Subcommand calibrate_subcommand() {
                 ->required();
             sub.add_option("--calibration-out", o->calibration_out, "write the calibration file here");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
-            o->scenario.add_to(sub, /*token_list=*/true);
+            o->scenario.add_to(sub, /*token_list=*/true, ModelOption::kRequired);
             o->output.add_format(sub);
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner calibrate off-t8 off-t32 off-t72 --model Qwen3-8B --calibration-out calib.json \\\n"
+                "      --additional-config '{\"weight_prefetch_config\":{\"enabled\":false}}'\n"
+                "  prefetch-tuner calibrate PROFILE --model ./Qwen3-32B-W8A8 --tp 4 --num-tokens 72 --format json\n"
+                "  prefetch-tuner simulate --calibration calib.json      use the fit\n");
             return [o] { return run(*o); };
           }};
 }

@@ -47,6 +47,10 @@ Subcommand export_profile_subcommand() {
             sub.add_option("--steps", o->profile.steps, "decode steps to write")->capture_default_str();
             sub.add_option("--jitter", o->profile.jitter_pct, "per-step spread of the hardware rates, in %")->capture_default_str();
             sub.add_option("--seed", o->profile.seed, "seed of the jitter")->capture_default_str();
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner export-profile --model Qwen3-8B --num-tokens 16 --out-dir run1\n"
+                "  prefetch-tuner export-profile --layout msprof --steps 4 --jitter 2 --out-dir run2\n");
             return [o] { return run(*o); };
           }};
 }

@@ -11,8 +11,9 @@
 
 namespace pt::app {
 
-void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
+void ScenarioOptions::add_to(CLI::App& app, bool token_list, ModelOption model, const std::string& group) {
   Deployment& d = inputs.deployment;
+  const size_t options_before = app.get_options().size();
   app.add_option("--vllm-ascend", inputs.vllm_ascend_version,
                  "the vllm-ascend release whose prefetch code is modelled: v0.13.0rc1 .. v0.23.0 (the feature is gone "
                  "from v0.24.0rc1)")
@@ -20,9 +21,13 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   model_option_ = app.add_option("--model", inputs.model,
                  "config.json, a directory holding one (with a quant_model_description.json, if ModelSlim wrote one), or "
                  "a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, "
-                 "Llama-3.1-70B, GLM-4.5-Air, Mistral-Small-24B)")
-      ->capture_default_str();
-  app.add_option("--hardware", inputs.hardware, "hardware profile JSON, or bundled: 910B1, 910B2, 910B3, 910B4, a3-die")
+                 "Llama-3.1-70B, GLM-4.5-Air, Mistral-Small-24B), also by its Hugging Face id (Qwen/Qwen3-32B) or a "
+                 "quantized checkpoint's name (Qwen3-32B-W8A8: that model, w8a8 unless -q says otherwise)");
+  if (model == ModelOption::kDefaulted) model_option_->capture_default_str();
+  if (model == ModelOption::kRequired) model_option_->required();
+  app.add_option("--hardware", inputs.hardware,
+                 "hardware profile JSON, or bundled (any case): 910B1, 910B2, 910B3, 910B4, a3-die; A3 and 910C name "
+                 "a3-die, A2 and 910B name 910B1")
       ->capture_default_str();
   app.add_option("--hw-set", inputs.hardware_overrides, "override one hardware parameter, NAME=VALUE (repeatable), e.g. hbm_GBps=1200");
   app.add_option("--tensor-parallel-size,--tp,-t", d.tensor_parallel, "tensor parallel size")->capture_default_str();
@@ -40,14 +45,17 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   } else {
     app.add_option("--num-tokens", num_tokens, "tokens scheduled in one step on this DP rank (default: --max-num-seqs x (1 + spec), else 72)");
   }
-  app.add_option("--max-num-seqs", max_num_seqs, "vLLM --max-num-seqs: sets the capture sizes a step is padded to");
+  app.add_option("--max-num-seqs", max_num_seqs, "vLLM --max-num-seqs: sets the capture sizes a decode step is padded to (without it, capture sizes run "
+                 "up to 512, vLLM's largest: a larger step runs eager, unpadded)");
   app.add_option("--num-speculative-tokens", d.num_speculative_tokens, "draft tokens per request (MTP / EAGLE)")
       ->capture_default_str();
   app.add_option("--context-len", d.context_len, "KV length each request attends over (decode) or prompt length (prefill)")
       ->capture_default_str();
-  app.add_option("--phase", phase, "decode or prefill")->capture_default_str();
-  app.add_flag("--flashcomm1,!--no-flashcomm1", d.flashcomm1,
-               "VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel (on by default; the MLP gate_up prefetch needs it)");
+  app.add_option("--phase", phase, "decode or prefill (any case)")->capture_default_str();
+  // Two flags rather than one with a negation, whose help would show a default of {false}.
+  app.add_flag_callback("--flashcomm1", [&d] { d.flashcomm1 = true; },
+                        "VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel: on by default (the MLP gate_up prefetch needs it)");
+  app.add_flag_callback("--no-flashcomm1", [&d] { d.flashcomm1 = false; }, "flashcomm1 / sequence parallel off");
   app.add_flag("--eager", eager, "enforce_eager: no graph capture (decode batches are not padded) and no fusion passes");
   app.add_option("--norm-quant-fusion", norm_quant_fusion,
                  "graph-mode AddRMSNormQuant fusion: auto (the release: fused unless a prefetch reads the norm output), "
@@ -69,6 +77,10 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
                  "qwen3_next); default: the bundled one for the model's family");
   app.add_option("--op-times", inputs.op_times, "CSV of measured op durations: name,num_tokens,duration_us");
   app.add_option("--calibration", inputs.calibration, "calibration file written by calibrate (hardware fits and op durations)");
+  if (!group.empty()) {
+    const auto options = app.get_options();
+    for (size_t i = options_before; i < options.size(); ++i) options[i]->group(group);
+  }
 }
 
 void ScenarioOptions::parse_token_list() {

@@ -12,6 +12,11 @@
 
 namespace pt::app {
 
+// How a subcommand takes --model: with the bundled default (simulate, tune-ratio, export-profile),
+// only when given (analyze: without it no model is used, so no default applies), or required
+// (calibrate).
+enum class ModelOption { kDefaulted, kOptional, kRequired };
+
 struct ScenarioOptions {
   ScenarioInputs inputs;
   std::optional<int> num_tokens, max_num_seqs;
@@ -22,7 +27,9 @@ struct ScenarioOptions {
   std::string norm_quant_fusion = "auto";
 
   // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
-  void add_to(CLI::App& app, bool token_list = false);
+  // `group`: the help section the options are listed under ("" for the subcommand's own).
+  void add_to(CLI::App& app, bool token_list = false, ModelOption model = ModelOption::kDefaulted,
+              const std::string& group = "");
   bool model_given() const { return model_option_ && model_option_->count() > 0; }
   bool config_given() const { return additional_config_given() || !inputs.env_assignments.empty(); }
   // Given at all: an empty --additional-config '' is refused like any other bad JSON.

@@ -108,6 +108,11 @@ Subcommand simulate_subcommand() {
             o->compare_option = sub.add_option("--compare-config", o->compare_config,
                                                "a second --additional-config (inline JSON or @FILE) run on the same scenario: "
                                                "both side by side, per site and per step");
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner simulate                          the default: Qwen3-32B W8A8, TP4, 72 tokens, one A3 die\n"
+                "  prefetch-tuner simulate --model Qwen/Qwen3-8B --tp 2 --num-tokens 16 --hardware 910B\n"
+                "  prefetch-tuner simulate --additional-config @tuned.json --trace-json step.json\n");
             return [o] { return run(*o); };
           }};
 }

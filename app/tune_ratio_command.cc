@@ -8,8 +8,8 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <unistd.h>
 
+#include "cli/progress.h"
 #include "export/svg_plot.h"
 #include "export/tune_report.h"
 #include "export/uncertainty_report.h"
@@ -80,14 +80,18 @@ int run(TuneOptionsCli& o) {
   options.near_optimal_pct = o.near_optimal_pct;
   options.disable_threshold_pct = o.disable_threshold_pct;
   if (!(o.disable_threshold_pct >= 0)) throw InputError("--disable-threshold: expected a percentage >= 0");
-  // On a terminal: the size of the search up front, then its progress (one line, rewritten).
-  if (isatty(STDERR_FILENO)) {
-    options.on_start = [](const SearchEstimate& e) {
+  // On a terminal, for a search that takes a second or more: its size up front, then its progress
+  // (one line, rewritten, cleared at the end).
+  TerminalProgress progress;
+  std::string progress_label = "tune-ratio: searching";
+  if (progress.enabled()) {
+    options.on_start = [&](const SearchEstimate& e) {
+      progress_label = fmt::format("tune-ratio: searching {:.0f} configurations", e.configurations);
       if (e.seconds < 1) return;
-      std::fprintf(stderr, "tune-ratio: %.0f configurations, %.0f segment simulations, about %.0f s\n", e.configurations,
-                   e.segment_simulations, std::max(1.0, e.seconds));
+      progress.announce(fmt::format("tune-ratio: {:.0f} configurations, {:.0f} segment simulations, about {:.0f} s",
+                                    e.configurations, e.segment_simulations, std::max(1.0, e.seconds)));
     };
-    options.progress = [](double f) { std::fprintf(stderr, "\rsearching %5.1f %%", 100.0 * f); };
+    options.progress = [&](double f) { progress.update(progress_label, f); };
   }
 
   o.scenario.num_tokens = workload.front().num_tokens;
@@ -106,7 +110,7 @@ int run(TuneOptionsCli& o) {
   for (const auto& p : plans) report.plans.push_back(&p);
   for (const auto& p : workload) weights.push_back(p.weight);
   report.result = tune_ratios(report.plans, weights, scenario.cap_reading, options);
-  if (options.progress) std::fprintf(stderr, "\r%30s\r", "");
+  progress.finish();
   report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   std::optional<RobustTuneResult> robust;
@@ -202,6 +206,11 @@ Subcommand tune_ratio_subcommand() {
             sub.add_option("--break-even-svg", o->break_even_svg_path,
                            "--robust: write the break-even map of the two most influential parameters as SVG");
             sub.add_option("--break-even-csv", o->break_even_csv_path, "--robust: write the break-even map's grid as CSV");
+            sub.footer(
+                "Examples:\n"
+                "  prefetch-tuner tune-ratio --num-tokens 8,16,32,72 --weights 1,1,2,4 --plot tune.svg --out tuned.json\n"
+                "  prefetch-tuner tune-ratio --model Qwen3-235B-A22B --tp 4 --dp 4 --enable-expert-parallel --max-num-seqs 64\n"
+                "  prefetch-tuner tune-ratio --objective overlap --calibration calib.json\n");
             return [o] { return run(*o); };
           }};
 }

@@ -53,9 +53,10 @@ CliResult run_cli(const std::string& args, int timeout_s = 300);
 // >&-), a reader beside it.
 CliResult run_script(const std::string& script);
 
-// The same as the unprivileged user "nobody" (the command runs with its uid and gid), so that a
-// file of mode 000 is unreadable even when the suite runs as root. Needs root; `skip_reason` is
-// set (and nothing is run) when the user cannot be switched.
+// The same as the unprivileged user "nobody" (the command runs with its uid and gid, 65534 where
+// the machine has no such user), dropped to in the forked child before it runs the binary, so
+// that a file of mode 000 is unreadable even when the suite runs as root. Needs root;
+// `skip_reason` is set when the ids cannot be switched.
 CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason);
 
 // Runs `script` with /bin/sh in a private mount namespace (unshare -m), where it may mount a small

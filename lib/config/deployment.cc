@@ -47,8 +47,10 @@ std::string quantization_label(Quantization q, QuantizationSource source, const 
 }
 
 Phase parse_phase(const std::string& text) {
-  if (text == "decode") return Phase::kDecode;
-  if (text == "prefill") return Phase::kPrefill;
+  std::string t;
+  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t == "decode") return Phase::kDecode;
+  if (t == "prefill") return Phase::kPrefill;
   throw InputError(fmt::format("--phase {}: expected decode or prefill", text));
 }
 
@@ -194,6 +196,10 @@ TokenPlan plan_tokens(const Deployment& d, const Release& release, const Capture
     plan.padding = plan.padded_tokens == plan.scheduled_tokens
                        ? "none (a capture size)"
                        : fmt::format("padded to capture size {}", plan.padded_tokens);
+    // vLLM's own default sizes its graphs up to 512 tokens: say so, since the padding depends on it.
+    if (plan.implicit_max_num_seqs && plan.padded_tokens != plan.scheduled_tokens) {
+      plan.padding += fmt::format(" of sizes up to {}, without --max-num-seqs", plan.capture_sizes.back());
+    }
   }
   return plan;
 }

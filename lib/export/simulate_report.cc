@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "export/site_text.h"
+#include "export/calibration_note.h"
 #include "export/text_table.h"
 
 namespace pt {
@@ -142,10 +143,10 @@ std::string simulate_text(const SimulateReport& r) {
   const StepPlan& plan = sc.plan;
   std::string out;
   out += fmt::format("model     {} ({}, {} layers)\n", sc.model.name, sc.model.hf_architecture, plan.layer_sequence.size());
-  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s (a matmul streams {:.0f}), CMO {:.0f} GB/s, L2 {} MiB\n",
+  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s (a matmul streams {:.0f}), CMO {:.0f} GB/s, L2 {} MiB{}\n",
                      sc.hardware.name, sc.hardware.family, sc.hardware.hbm_GBps,
                      sc.hardware.hbm_GBps * sc.hardware.matmul_stream_efficiency, sc.hardware.cmo_GBps,
-                     fmt_mib(sc.hardware.l2_size_bytes));
+                     fmt_mib(sc.hardware.l2_size_bytes), calibration_suffix(sc));
   out += fmt::format("serving   {}\n", describe_deployment(plan));
   const Semantics& sem = sc.release->semantics;
   out += fmt::format("release   vllm-ascend {} (prefetch code {})\n", sc.release->tag, sem.name);
@@ -257,6 +258,7 @@ nlohmann::json simulate_json(const SimulateReport& r) {
       {"warnings", sc.warnings},
       {"notes", sc.notes},
   };
+  if (sc.calibration) j["calibration"] = calibration_json(sc);
   if (sc.legacy_equivalent) {
     j["legacy_equivalent_additional_config"] = nlohmann::json::parse(*sc.legacy_equivalent);
     j["legacy_equivalent_additional_config_arg"] = *sc.legacy_equivalent;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "export/calibration_note.h"
 #include "export/simulate_report.h"
 #include "export/site_text.h"
 #include "export/text_table.h"
@@ -44,6 +45,26 @@ std::string ratio_text(double r) {
   return r < 0.005 ? fmt::format("{:.2g}", r) : fmt::format("{:.2f}", r);
 }
 
+// A tuned key's ratio: "off" (module off), "min (1 B)" for the grid's smallest issuing ratio (a
+// CMO of about one byte: its ratio, 1 / weight, says nothing a person can use), else the ratio.
+std::string ratio_text(double r, const TunedKey& key) {
+  if (r != 0 && key.grid.size() > 1 && r == key.grid[1]) return "min (1 B)";
+  return ratio_text(r);
+}
+
+// Why a site of the report's sites does not fire, from what the run knows; one name table.
+enum class NotFiring { kGate, kTunedOff, kDisabled, kOther };
+
+const char* not_firing_text(NotFiring why) {
+  switch (why) {
+    case NotFiring::kTunedOff: return "tuned to off: over the workload, no ratio of this key beats its module off";
+    case NotFiring::kDisabled: return "weight prefetch disabled (the advice above)";
+    case NotFiring::kGate:
+    case NotFiring::kOther: break;
+  }
+  return "";
+}
+
 size_t heaviest(const std::vector<WorkloadPoint>& w) {
   size_t best = 0;
   for (size_t i = 1; i < w.size(); ++i) {
@@ -66,8 +87,8 @@ std::string tune_text(const TuneReport& rep) {
   std::vector<std::string> points;
   for (const auto& p : rep.workload) points.push_back(fmt::format("{} tokens x{:g}", p.num_tokens, p.weight));
   out += fmt::format("release     vllm-ascend {} (prefetch code {})\n", sc.release->tag, sc.release->semantics.name);
-  out += fmt::format("model       {} on {} ({}), caps: {} reading\n", sc.model.name, sc.hardware.name, sc.hardware.family,
-                     cap_reading_name(sc.cap_reading));
+  out += fmt::format("model       {} on {} ({}){}, caps: {} reading\n", sc.model.name, sc.hardware.name, sc.hardware.family,
+                     calibration_suffix(sc), cap_reading_name(sc.cap_reading));
   out += fmt::format("serving     {}\n", describe_deployment(*rep.plans[heaviest(rep.workload)]));
   out += fmt::format("workload    {}\n", fmt::join(points, ", "));
   out += fmt::format("search      {} at step {:g}: {} configurations compared, {} segment simulations, {:.1f} ms\n",
@@ -81,12 +102,47 @@ std::string tune_text(const TuneReport& rep) {
                      100.0 * (r.default_step_time_us - r.step_time_us) / r.default_step_time_us);
 
   const size_t h = heaviest(rep.workload);
-  SimOptions options;
-  options.cap_reading = sc.cap_reading;
-  const StepResult at = simulate_step(*rep.plans[h], rep.recommended_config(), options);
+  const StepPlan& heavy = *rep.plans[h];
   out += fmt::format("sites at the recommended config, {} tokens (the heaviest weight)\n", rep.workload[h].num_tokens);
-  out += site_table_text(*rep.plans[h], at.sites);
-  out += "\n";
+  if (r.recommend_disable) {
+    // Nothing fires: one line, not a table of zeros.
+    out += fmt::format("  none: {}; the tuned ratios are in the per-token table below\n\n",
+                       not_firing_text(NotFiring::kDisabled));
+  } else {
+    SimOptions options;
+    options.cap_reading = sc.cap_reading;
+    const StepResult at = simulate_step(heavy, rep.recommended_config(), options);
+    std::vector<SiteSummary> firing;
+    std::vector<std::pair<std::string, std::string>> not_firing;  // site, why
+    const bool multi_type = heavy.layer_types.size() > 1;
+    for (const auto& s : at.sites) {
+      if (s.active) {
+        firing.push_back(s);
+        continue;
+      }
+      // A site the search left out is listed below with its reason.
+      const bool left_out = std::any_of(r.left_out.begin(), r.left_out.end(), [&](const LeftOutSite& l) {
+        return l.site == s.site && l.layer_type == s.layer_type;
+      });
+      if (left_out) continue;
+      NotFiring why = NotFiring::kOther;
+      for (size_t i = 0; i < r.tuned.size(); ++i) {
+        if (ratio_key_name(r.tuned[i].key) == s.config_key && r.best_ratios[i] == 0) why = NotFiring::kTunedOff;
+      }
+      const std::string name = multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site;
+      not_firing.emplace_back(name, why == NotFiring::kOther ? s.reason : not_firing_text(why));
+    }
+    if (firing.empty()) {
+      out += "  none fires at the recommended config\n";
+    } else {
+      out += site_table_text(heavy, firing);
+    }
+    if (!not_firing.empty()) {
+      out += "\nsites that do not fire\n";
+      for (const auto& [name, why] : not_firing) out += fmt::format("  {:<24} {}\n", name, why);
+    }
+    out += "\n";
+  }
 
   std::vector<std::string> header{"tokens", "weight"};
   for (const auto& t : r.tuned) header.push_back(std::string("best ") + ratio_key_name(t.key));
@@ -94,7 +150,7 @@ std::string tune_text(const TuneReport& rep) {
   TextTable per(header);
   for (const auto& p : r.per_tokens) {
     std::vector<std::string> row{std::to_string(p.num_tokens), fmt::format("{:g}", p.weight)};
-    for (size_t i = 0; i < r.tuned.size(); ++i) row.push_back(ratio_text(p.best_ratios[i]));
+    for (size_t i = 0; i < r.tuned.size(); ++i) row.push_back(ratio_text(p.best_ratios[i], r.tuned[i]));
     for (double v : {p.best_step_time_us, p.tuned_step_time_us, p.default_step_time_us, p.baseline_step_time_us}) row.push_back(fmt_us(v));
     per.add_row(row);
   }
@@ -106,14 +162,14 @@ std::string tune_text(const TuneReport& rep) {
     TextTable near({"key", "tuned", "near-optimal from", "to", "useful up to"});
     for (size_t i = 0; i < r.near_optimal.size(); ++i) {
       const auto& n = r.near_optimal[i];
-      near.add_row({ratio_key_name(n.key), ratio_text(r.best_ratios[i]), ratio_text(n.min),
-                    fmt::format("{}{}", ratio_text(n.max), n.contiguous ? "" : " (not contiguous)"),
+      near.add_row({ratio_key_name(n.key), ratio_text(r.best_ratios[i], r.tuned[i]), ratio_text(n.min, r.tuned[i]),
+                    fmt::format("{}{}", ratio_text(n.max, r.tuned[i]), n.contiguous ? "" : " (not contiguous)"),
                     fmt::format("{:.3f}", r.tuned[i].max_useful_ratio)});
     }
     out += fmt::format("near-optimal ratios (step time within the threshold of the best, other keys at their tuned values)\n");
     out += near.render("  ");
-    out += "  off: the module's ratios all 0 (the only way vllm-ascend turns a key off); the smallest ratio above it\n"
-           "  issues a CMO of one byte, which still pays its fork, wait and set-up\n"
+    out += "  off: the module's ratios all 0 (the only way vllm-ascend turns a key off); min (1 B): the smallest ratio\n"
+           "  above it, a CMO of one byte, which still pays its fork, wait and set-up\n"
            "  useful up to: above it the cap makes every ratio issue the same bytes\n\n";
   }
   if (!r.left_out.empty()) {
@@ -152,7 +208,7 @@ nlohmann::json tune_json(const TuneReport& rep) {
   std::vector<std::string> keys;
   for (const auto& t : r.tuned) keys.emplace_back(ratio_key_name(t.key));
   const Semantics& sem = sc.release->semantics;
-  return {
+  nlohmann::json j = {
       {"vllm_ascend_version", sc.release->tag},
       {"best", r.best.to_inner_json(sem)},
       {"best_ratios", ratios_json(r, r.best_ratios)},
@@ -182,6 +238,8 @@ nlohmann::json tune_json(const TuneReport& rep) {
       {"cap_reading", cap_reading_name(sc.cap_reading)},
       {"elapsed_ms", rep.elapsed_ms},
   };
+  if (sc.calibration) j["calibration"] = calibration_json(sc);
+  return j;
 }
 
 std::string tune_sweep_csv(const TuneReport& rep) {

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "util/embedded_files.h"
+#include "util/did_you_mean.h"
 #include "util/error.h"
 #include "util/file_io.h"
 #include "util/json_reader.h"
@@ -178,7 +179,25 @@ double HardwareProfile::cmo_rate_GBps(double bytes) const {
 
 namespace {
 
-std::optional<std::string> bundled_profile_text(const std::string& spec, std::string* canonical) {
+// The names people call the devices by (case-insensitive): the product (A3, A2), the chip (910C,
+// 910B) and the SoC (Ascend910B2). A3 / 910C is one die of a 910C; A2 / 910B is 910B1, the profile
+// the other 910B ones extend.
+constexpr std::pair<const char*, const char*> kHardwareAliases[] = {
+    {"a3", "a3-die"}, {"910c", "a3-die"}, {"ascend910c", "a3-die"}, {"ascend910_9392", "a3-die"},
+    {"a2", "910B1"},  {"910b", "910B1"},  {"ascend910b", "910B1"},
+};
+
+std::string lower_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  return s;
+}
+
+std::optional<std::string> bundled_profile_text(const std::string& spec_in, std::string* canonical) {
+  std::string spec = lower_ascii(spec_in);
+  for (const auto& [alias, name] : kHardwareAliases) {
+    if (spec == alias) spec = lower_ascii(name);
+  }
+  if (spec.starts_with("ascend910b") && spec.size() > std::string("ascend910b").size()) spec = spec.substr(6);  // the SoC
   for (const auto& name : bundled_hardware_names()) {
     std::string a = name, b = spec;
     std::transform(a.begin(), a.end(), a.begin(), ::tolower);
@@ -285,7 +304,12 @@ HardwareProfile load_hardware(const std::string& spec) {
   }
   std::string name;
   if (auto text = bundled_profile_text(spec, &name)) return parse_profile(*text, "bundled hardware " + name, "", 0);
-  throw InputError(fmt::format("--hardware {}: no such file, and not a bundled profile (bundled: {})", spec,
+  std::vector<std::string> names = bundled_hardware_names();
+  for (const char* alias : {"A3", "910C", "A2", "910B"}) names.emplace_back(alias);
+  const std::string hint = did_you_mean(spec, names);
+  throw InputError(fmt::format("--hardware {}: no such file, and not a bundled profile;{} (bundled: {}; A3 and 910C name "
+                               "a3-die, A2 and 910B name 910B1)",
+                               spec, hint.empty() ? std::string(" give a hardware profile JSON") : hint,
                                fmt::join(bundled_hardware_names(), ", ")));
 }
 

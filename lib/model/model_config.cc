@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "model/checkpoint_quantization.h"
+#include "util/did_you_mean.h"
 #include "util/embedded_files.h"
 #include "util/error.h"
 #include "util/printable.h"
@@ -289,24 +291,80 @@ ModelConfig load_model(const std::string& spec) {
     }
     return m;
   }
-  for (const auto& name : bundled_model_names()) {
-    if (lower(name) == lower(spec)) {
-      auto text = find_embedded("models/" + name + ".json");
-      ModelConfig m = parse_model_config(std::string(*text), "bundled model " + name);
-      m.name = name;
-      if (m.checkpoint_quantization) {
-        // A bundled config.json stands for shapes: its release's quantization (DeepSeek-V3's fp8) is
-        // not the converted checkpoint people serve on Ascend.
-        m.notes.push_back(fmt::format("bundled {} is the config.json of its {} release; its quantization_config is not "
-                                      "read (bundled models give shapes; --quantization sets the scheme, w8a8 by default)",
-                                      name, m.checkpoint_quantization->declared));
-        m.checkpoint_quantization.reset();
-      }
-      return m;
-    }
+  return load_bundled_model(spec);
+}
+
+namespace {
+
+// A quantized checkpoint's name ends in its scheme, as ModelSlim's and the community's Ascend
+// checkpoints are named (Qwen3-32B-W8A8, DeepSeek-V3-w8a8-dynamic).
+struct NameSuffix {
+  const char* suffix;  // lower case, with its dash
+  std::optional<Quantization> scheme;
+};
+constexpr NameSuffix kNameSuffixes[] = {
+    {"-w8a8-dynamic", Quantization::kW8A8Dynamic}, {"-w8a8_dynamic", Quantization::kW8A8Dynamic},
+    {"-w8a8", Quantization::kW8A8Static},           {"-w4a8-dynamic", Quantization::kW4A8},
+    {"-w4a8_dynamic", Quantization::kW4A8},         {"-w4a8", Quantization::kW4A8},
+    {"-bf16", Quantization::kBf16},
+};
+
+ModelConfig bundled_model(const std::string& name) {
+  auto text = find_embedded("models/" + name + ".json");
+  ModelConfig m = parse_model_config(std::string(*text), "bundled model " + name);
+  m.name = name;
+  if (m.checkpoint_quantization) {
+    // A bundled config.json stands for shapes: its release's quantization (DeepSeek-V3's fp8) is
+    // not the converted checkpoint people serve on Ascend.
+    m.notes.push_back(fmt::format("bundled {} is the config.json of its {} release; its quantization_config is not "
+                                  "read (bundled models give shapes; --quantization sets the scheme, w8a8 by default)",
+                                  name, m.checkpoint_quantization->declared));
+    m.checkpoint_quantization.reset();
   }
-  throw InputError(fmt::format("--model {}: no such file or directory, and not a bundled model (bundled: {})", spec,
-                               fmt::join(bundled_model_names(), ", ")));
+  return m;
+}
+
+std::optional<std::string> exact_bundled_name(const std::string& typed) {
+  for (const auto& name : bundled_model_names()) {
+    if (lower(name) == lower(typed)) return name;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ModelConfig load_bundled_model(const std::string& spec) {
+  // A Hugging Face id (Qwen/Qwen3-32B) names the model by its last path component.
+  std::string typed = spec;
+  while (typed.size() > 1 && typed.back() == '/') typed.pop_back();
+  if (const size_t slash = typed.rfind('/'); slash != std::string::npos) typed = typed.substr(slash + 1);
+  if (auto name = exact_bundled_name(typed)) return bundled_model(*name);
+  for (const NameSuffix& q : kNameSuffixes) {
+    const std::string t = lower(typed);
+    const std::string suffix = q.suffix;
+    if (t.size() <= suffix.size() || !t.ends_with(suffix)) continue;
+    const std::string base = typed.substr(0, typed.size() - suffix.size());
+    auto name = exact_bundled_name(base);
+    if (!name) break;
+    ModelConfig m = bundled_model(*name);
+    CheckpointQuantization cq;
+    cq.file = fmt::format("the name {}", typed);
+    cq.declared = typed.substr(base.size() + 1);
+    cq.scheme = q.scheme;
+    m.checkpoint_quantization = cq;
+    return m;
+  }
+  std::vector<std::string> names = bundled_model_names();
+  // A name that starts like several bundled ones (Qwen3) is ambiguous rather than mistyped.
+  std::vector<std::string> starting;
+  for (const auto& n : names) {
+    if (typed.size() >= 2 && lower(n).starts_with(lower(typed))) starting.push_back(n);
+  }
+  const std::string hint = starting.size() > 1 ? fmt::format(" ambiguous: {} start so", fmt::join(starting, ", "))
+                                               : did_you_mean(typed, names);
+  throw InputError(fmt::format("--model {}: no such file or directory, and not a bundled model;{} (bundled: {}; also by "
+                               "a Hugging Face id such as Qwen/Qwen3-32B, or with a scheme suffix such as -W8A8)",
+                               spec, hint.empty() ? std::string(" see --help") : hint, fmt::join(names, ", ")));
 }
 
 }  // namespace pt

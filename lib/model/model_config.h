@@ -91,5 +91,10 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
 ModelConfig load_model(const std::string& spec);
 
 std::vector<std::string> bundled_model_names();
+// A bundled model by the names people type, case-insensitive: its own (Qwen3-32B), a Hugging Face
+// id (Qwen/Qwen3-32B: the last path component), or a quantized checkpoint's name (Qwen3-32B-W8A8,
+// -W8A8-Dynamic, -W4A8, -BF16: the base model, with that scheme as its checkpoint quantization, so
+// --quantization still overrides it). InputError listing the bundled names, with the closest ones.
+ModelConfig load_bundled_model(const std::string& spec);
 
 }  // namespace pt

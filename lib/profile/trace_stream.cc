@@ -162,6 +162,7 @@ class Parser {
     }
     const size_t want = capacity_ - keep;
     const size_t got = std::fread(buf + keep, 1, want, file_);
+    report_read_progress(source_, base_ + keep + got, total_bytes_);
     if (got < want) {
       if (std::ferror(file_)) throw InputError(fmt::format("{}: read error ({})", source_, std::strerror(errno)));
       eof_ = true;
@@ -768,6 +769,11 @@ class Parser {
   const char* begin_ = nullptr;
   const char* end_ = nullptr;
   uint64_t base_ = 0;  // byte offset of begin_ in the input
+
+ public:
+  uint64_t total_bytes_ = 0;  // the file's size, for report_read_progress (0: a pipe)
+
+ private:
   bool eof_ = true;
   std::FILE* file_ = nullptr;
   std::unique_ptr<char[]> storage_;
@@ -794,8 +800,10 @@ void parse_trace_file(const std::string& path, const TraceEventCallback& on_even
   InputFile in(path, "a trace file");
   std::unique_ptr<std::FILE, FileCloser> file(::fdopen(in.fd(), "rb"));
   if (!file) throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
+  const uint64_t size = in.regular() ? in.size() : 0;
   in.release();
   Parser parser(path, on_event);
+  parser.total_bytes_ = size;
   parser.run_file(file.get(), chunk_bytes);
 }
 

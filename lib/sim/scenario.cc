@@ -69,7 +69,14 @@ Scenario load_scenario(const ScenarioInputs& in) {
   s.hardware = load_hardware(in.hardware);
   if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
   // Calibration first, so an explicit --hw-set still wins over it.
-  if (!in.calibration.empty()) apply_calibration(load_calibration(in.calibration), s.hardware, s.op_times);
+  if (!in.calibration.empty()) {
+    const Calibration c = load_calibration(in.calibration);
+    CalibrationInUse use{in.calibration, {}, {}};
+    for (const auto& h : c.hardware) use.hardware.push_back({h.parameter, s.hardware.get(h.parameter), h.value});
+    for (const auto& f : c.ops) use.op_models.push_back(f.key);
+    apply_calibration(c, s.hardware, s.op_times);
+    s.calibration = use;
+  }
   apply_hardware_overrides(s.hardware, in.hardware_overrides);
   s.layer_template = load_layer_template(in.layer_template, s.model);
   s.cap_reading = parse_cap_reading(in.cap_reading);

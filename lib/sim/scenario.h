@@ -33,6 +33,18 @@ struct ScenarioInputs {
   std::string calibration;                       // calibrate's JSON, or empty
 };
 
+// A --calibration file in use: what it replaced, for the report.
+struct CalibrationInUse {
+  struct Replaced {
+    std::string parameter;
+    double before = 0;
+    double calibrated = 0;
+  };
+  std::string path;
+  std::vector<Replaced> hardware;      // the profile's value, then the fitted one
+  std::vector<std::string> op_models;  // ops whose roofline the fitted durations replace
+};
+
 struct Scenario {
   const Release* release = &default_release();   // --vllm-ascend, resolved (vllm_ascend/release.h)
   std::string vllm_ascend_version;               // release->tag
@@ -47,6 +59,7 @@ struct Scenario {
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
   std::optional<std::string> legacy_equivalent;  // the new --additional-config for legacy env vars
+  std::optional<CalibrationInUse> calibration;   // --calibration
 
   // The plan of this scenario's model, hardware, template, release and op times for another
   // deployment (another token count of a workload, prefetch off ...).

@@ -98,6 +98,19 @@ std::string read_text_file(const std::string& path, unsigned long long max_bytes
   return text;
 }
 
+namespace {
+ReadProgress& read_progress() {
+  static ReadProgress progress;
+  return progress;
+}
+}  // namespace
+
+void set_read_progress(ReadProgress progress) { read_progress() = std::move(progress); }
+
+void report_read_progress(const std::string& path, unsigned long long done, unsigned long long total) {
+  if (read_progress()) read_progress()(path, done, total);
+}
+
 // ---- standard streams and signals -------------------------------------------------------------
 
 namespace {
@@ -471,6 +484,31 @@ void write_stdout(std::string_view content) {
 
 }  // namespace
 
+namespace {
+std::function<void(const std::string&)>& summary_sink() {
+  static std::function<void(const std::string&)> sink;
+  return sink;
+}
+}  // namespace
+
+void set_output_summary_sink(std::function<void(const std::string& summary)> sink) { summary_sink() = std::move(sink); }
+
+std::string size_in_words(unsigned long long bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < (1ull << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  if (bytes < (1ull << 30)) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
+  return fmt::format("{:.2f} GiB", bytes / 1073741824.0);
+}
+
+std::string OutputSet::summary() const {
+  if (written_.empty()) return "";
+  std::string out = "wrote ";
+  for (size_t i = 0; i < written_.size(); ++i) {
+    out += fmt::format("{}{} ({})", i > 0 ? ", " : "", written_[i].first, written_[i].second);
+  }
+  return out;
+}
+
 void OutputSet::add_file(const std::string& path, std::string_view content) {
   if (path.empty()) return;
   entries_.push_back({path, content, nullptr, ""});
@@ -575,6 +613,21 @@ void OutputSet::commit() {
     sync_directory(t.dir);
     synced.push_back(t.dir);
   }
+  written_.clear();
+  for (const Target& t : targets) {
+    if (t.kind == Kind::kStdout) continue;
+    if (t.files) {
+      unsigned long long bytes = 0;
+      for (const auto& [rel, content] : *t.files) bytes += content.size();
+      std::string name = t.given;
+      if (!name.ends_with('/')) name += '/';
+      written_.emplace_back(name, fmt::format("{} file{}, {}", t.files->size(), t.files->size() == 1 ? "" : "s",
+                                              size_in_words(bytes)));
+    } else {
+      written_.emplace_back(t.given, size_in_words(t.content.size()));
+    }
+  }
+  if (summary_sink() && !written_.empty()) summary_sink()(summary());
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

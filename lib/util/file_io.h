@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,12 @@ class InputFile {
   unsigned long long size_ = 0;
 };
 
+// A streamed read of a large input reports how far it got (`done` of `total` bytes; total 0 when
+// unknown) to the function set here (main: a progress line on a terminal); none by default.
+using ReadProgress = std::function<void(const std::string& path, unsigned long long done, unsigned long long total)>;
+void set_read_progress(ReadProgress progress);
+void report_read_progress(const std::string& path, unsigned long long done, unsigned long long total);
+
 // ---- writing ----------------------------------------------------------------------------------
 
 // The outputs of one run, written all or nothing:
@@ -62,6 +69,9 @@ class OutputSet {
   void add_directory(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files,
                      std::string what = "the directory");
   void commit();
+  // After commit(): what it wrote, "wrote tuned.json (412 B), tune.svg (21.3 KiB)", each file and
+  // directory by the name it was given, standard output left out; "" when it wrote no file.
+  std::string summary() const;
 
  private:
   struct Entry {
@@ -71,7 +81,15 @@ class OutputSet {
     std::string what;
   };
   std::vector<Entry> entries_;
+  std::vector<std::pair<std::string, std::string>> written_;  // name, size in words
 };
+
+// Where every committed OutputSet tells its summary (main: one line on stderr, so that a report
+// on stdout stays clean); none by default.
+void set_output_summary_sink(std::function<void(const std::string& summary)> sink);
+
+// A byte count as the summary gives it: "412 B", "21.3 KiB", "1.5 MiB".
+std::string size_in_words(unsigned long long bytes);
 
 // One file, whole or not at all (an OutputSet of one).
 void write_file_atomically(const std::string& path, const std::string& content);

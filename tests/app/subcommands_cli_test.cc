@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
+#include "util/file_io.h"
 
 namespace pt {
 namespace {
@@ -162,13 +163,15 @@ TEST_F(SubcommandCli, TuneRatioOnATerminalAnnouncesTheSearchAndItsProgress) {
     return sm;
   }();
   ASSERT_EQ(m.size(), 3u) << r.out.substr(0, 200);
-  EXPECT_PRED2(contains, r.out, "searching 100.0 %");
+  // The progress line counts them too, and is cleared at the end.
+  EXPECT_PRED2(contains, r.out, fmt::format("tune-ratio: searching {} configurations 100.0 %", m[1].str()));
+  EXPECT_PRED2(contains, r.out, "100.0 %\r");
   EXPECT_PRED2(contains, test::read_file(path("r.txt")),
                fmt::format("at step 0.001: {} configurations compared, {} segment simulations", m[1].str(), m[2].str()));
-  // Not on a terminal: nothing on stderr.
+  // Not on a terminal: nothing on stderr but what was written.
   const test::CliResult plain = run_cli("tune-ratio --step 0.001 --num-tokens 8,16,32,72 -o " + q("r2.txt"));
   EXPECT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_EQ(plain.err, "");
+  EXPECT_EQ(plain.err, "wrote " + path("r2.txt") + " (" + size_in_words(fs::file_size(path("r2.txt"))) + ")\n");
 }
 
 TEST_F(SubcommandCli, TuneRatioRefusesAnEmptyEntryInTheTokenList) {

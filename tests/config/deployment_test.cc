@@ -32,11 +32,13 @@ TEST(ParseQuantization, NamesRoundTrip) {
   }
 }
 
-TEST(ParsePhase, DecodeAndPrefillOnly) {
+TEST(ParsePhase, DecodeAndPrefillOnlyInAnyCase) {
   EXPECT_EQ(parse_phase("decode"), Phase::kDecode);
   EXPECT_EQ(parse_phase("prefill"), Phase::kPrefill);
+  EXPECT_EQ(parse_phase("Decode"), Phase::kDecode);
+  EXPECT_EQ(parse_phase("PREFILL"), Phase::kPrefill);
   EXPECT_STREQ(phase_name(Phase::kPrefill), "prefill");
-  EXPECT_EQ(error_of([] { parse_phase("Decode"); }), "--phase Decode: expected decode or prefill");
+  EXPECT_EQ(error_of([] { parse_phase("Decod"); }), "--phase Decod: expected decode or prefill");
 }
 
 // The capture-size grid of one release; num_hidden_layers 0 leaves out the PIECEWISE thinning.

@@ -118,6 +118,37 @@ TEST(TuneReportText, DisableAdviceIsTheFirstLineToo) {
   EXPECT_EQ(first, "--additional-config '" + rep.recommended_additional_config() + "'");
 }
 
+// Disabling is the advice: the site table gives one line saying so, not rows of a config that
+// issues nothing.
+TEST(TuneReportText, DisableAdviceGivesOneLineInsteadOfTheSiteTable) {
+  const Tuned& t = qwen3_8b();
+  TuneReport rep = t.report;
+  rep.result.recommend_disable = true;
+  const std::string text = tune_text(rep);
+  const size_t at = text.find("sites at the recommended config");
+  ASSERT_NE(at, std::string::npos);
+  const std::string section = text.substr(at, text.find("per token count", at) - at);
+  EXPECT_EQ(section,
+            "sites at the recommended config, 16 tokens (the heaviest weight)\n"
+            "  none: weight prefetch disabled (the advice above); the tuned ratios are in the per-token table below\n\n");
+  // Enabled, the table is there.
+  EXPECT_PRED2(contains, tune_text(t.report), "issued MiB");
+}
+
+// The smallest ratio that issues a CMO is about 1 / weight: "min (1 B)" says what it does.
+TEST(TuneReportText, TheSmallestIssuingRatioReadsAsOneByte) {
+  const Tuned& t = qwen3_8b();
+  TuneReport rep = t.report;
+  ASSERT_FALSE(rep.result.tuned.empty());
+  ASSERT_GT(rep.result.tuned[0].grid.size(), 2u);
+  const double r_min = rep.result.tuned[0].grid[1];
+  ASSERT_LT(r_min, 1e-6);
+  rep.result.per_tokens[0].best_ratios[0] = r_min;
+  const std::string text = tune_text(rep);
+  EXPECT_PRED2(contains, text, " min (1 B) ");
+  EXPECT_EQ(text.find(fmt::format("{:.2g}", r_min)), std::string::npos) << text;
+}
+
 TEST(TuneReportJson, HasTheContractKeysAndValues) {
   const Tuned& t = qwen3_8b();
   const TuneResult& r = t.report.result;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -39,6 +40,36 @@ TEST_F(FileIo, ReadsWholeFileBytesUnchanged) {
   EXPECT_EQ(read_text_file(dir_ + "/f.bin"), content);
   test::write_file(dir_ + "/empty", "");
   EXPECT_EQ(read_text_file(dir_ + "/empty"), "");
+}
+
+// What a run wrote, in the order given, by the names given, with sizes; a failed set says nothing.
+TEST_F(FileIo, ACommittedSetSaysWhatItWrote) {
+  std::vector<std::string> told;
+  set_output_summary_sink([&](const std::string& s) { told.push_back(s); });
+  const std::string big(3 * 1024 + 512, 'x');
+  const std::vector<std::pair<std::string, std::string>> files{{"a.csv", "1,2\n"}, {"sub/b.json", "{}"}};
+  OutputSet set;
+  set.add_file(dir_ + "/tuned.json", std::string(412, 'j'));
+  set.add_file("", "skipped");
+  set.add_file(dir_ + "/tune.svg", big);
+  set.add_directory(dir_ + "/run1", files);
+  set.commit();
+  const std::string expected = "wrote " + dir_ + "/tuned.json (412 B), " + dir_ + "/tune.svg (3.5 KiB), " + dir_ +
+                               "/run1/ (2 files, 6 B)";
+  EXPECT_EQ(set.summary(), expected);
+  EXPECT_EQ(told, std::vector<std::string>{expected});
+  // Nothing written, nothing said.
+  OutputSet none;
+  none.commit();
+  EXPECT_EQ(none.summary(), "");
+  OutputSet failing;
+  failing.add_file(dir_ + "/missing/out.txt", "x");
+  EXPECT_NE(error_of([&] { failing.commit(); }), "");
+  set_output_summary_sink({});
+  EXPECT_EQ(told.size(), 1u);
+  EXPECT_EQ(size_in_words(1023), "1023 B");
+  EXPECT_EQ(size_in_words(1536), "1.5 KiB");
+  EXPECT_EQ(size_in_words(5u << 20), "5.0 MiB");
 }
 
 TEST_F(FileIo, ReadErrorsNameThePath) {
