@@ -130,7 +130,7 @@ std::string tune_text(const TuneReport& rep) {
         if (ratio_key_name(r.tuned[i].key) == s.config_key && r.best_ratios[i] == 0) why = NotFiring::kTunedOff;
       }
       const std::string name = multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site;
-      not_firing.emplace_back(name, why == NotFiring::kOther ? s.reason : not_firing_text(why));
+      not_firing.emplace_back(name, why == NotFiring::kOther ? site_off_sentence(s.off) : not_firing_text(why));
     }
     if (firing.empty()) {
       out += "  none fires at the recommended config\n";

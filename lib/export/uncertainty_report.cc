@@ -135,7 +135,10 @@ std::string verdict_text(const UncertainVerdict& v) {
   out += "sensitivity: first-order Sobol index of the gain (the share of its variance each parameter explains alone;\n"
          "measure the top one first)\n";
   out += parameters_text(v.parameters, v.sensitivity);
-  if (v.break_even) out += "\n" + map_text(*v.break_even);
+  if (v.break_even) {
+    out += '\n';
+    out += map_text(*v.break_even);
+  }
   return out;
 }
 
@@ -229,7 +232,10 @@ std::string robust_text(const RobustTuneResult& r, const TuneReport& nominal) {
            " (measure the top one first)\n";
     out += parameters_text(r.parameters, r.sensitivity);
   }
-  if (r.break_even) out += "\n" + map_text(*r.break_even);
+  if (r.break_even) {
+    out += '\n';
+    out += map_text(*r.break_even);
+  }
   for (const auto& w : sc.warnings) out += fmt::format("warning: {}\n", w);
   return out;
 }

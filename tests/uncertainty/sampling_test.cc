@@ -51,8 +51,8 @@ TEST(SampledParameters, EveryRangedEstimateOfTheBundledProfileAndNothingMeasured
     EXPECT_LE(p.low, p.nominal);
     EXPECT_GE(p.high, p.nominal);
     EXPECT_EQ(p.log_uniform, p.low > 0 && p.high / p.low > kLogUniformAboveRatio) << p.name;
-    if (p.name == "cmo_GBps") EXPECT_TRUE(p.log_uniform);  // 150 to 1600
-    if (p.name == "hbm_GBps") EXPECT_FALSE(p.log_uniform);  // 1421 to 1800
+    if (p.name == "cmo_GBps") { EXPECT_TRUE(p.log_uniform); }  // 150 to 1600
+    if (p.name == "hbm_GBps") { EXPECT_FALSE(p.log_uniform); }  // 1421 to 1800
   }
 }
 
