@@ -1,6 +1,7 @@
 #include "hardware/hardware_profile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -88,7 +89,7 @@ double HardwareProfile::get(const std::string& name) const {
 HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source) {
   Json json = parse_json_text(text, source);
   JsonReader root(json, source);
-  root.expect_only_keys({"schema", "name", "description", "family", "parameters"});
+  root.expect_only_keys({"schema", "name", "description", "family", "device", "parameters"});
   if (auto schema = root.optional_string("schema"); schema && *schema != "prefetch-tuner/hardware/1") {
     root.child("schema").fail(fmt::format("unsupported schema \"{}\" (expected \"prefetch-tuner/hardware/1\")", *schema));
   }
@@ -117,6 +118,18 @@ HardwareProfile parse_hardware_profile(const std::string& text, const std::strin
     if (prov.source.empty()) p.child("source").fail("empty; every number must name its source or say it is an estimate");
     prov.estimate = p.optional_bool("estimate").value_or(false);
     hw.provenance[f.name] = prov;
+  }
+  if (root.has("device")) {
+    JsonReader d = root.child("device");
+    d.expect_only_keys({"soc_version", "ai_core_num", "aiv_num", "aic_frequency_MHz"});
+    hw.device.soc_version = d.optional_string("soc_version").value_or("");
+    if (d.has("ai_core_num")) hw.device.ai_core_num = static_cast<int>(d.child("ai_core_num").integer_in(1, 1024));
+    if (d.has("aiv_num")) hw.device.aiv_num = static_cast<int>(d.child("aiv_num").integer_in(0, 2048));
+    if (d.has("aic_frequency_MHz")) hw.device.aic_frequency_mhz = d.child("aic_frequency_MHz").number_in(1, 100000);
+  }
+  if (hw.device.aic_frequency_mhz <= 0) {
+    // 16 x 16 x 16 MACs x 2 FLOPs per cycle per AI core at bf16.
+    hw.device.aic_frequency_mhz = std::round(hw.cube_TFLOPS_bf16 * 1e6 / (hw.device.ai_core_num * 8192.0));
   }
   return hw;
 }
