@@ -139,7 +139,7 @@ TEST_F(SubcommandCli, ExportProfileWritesAReadableProfileButNotIntoANonEmptyDire
   const std::string args = "export-profile --model Qwen3-8B --num-tokens 16 --out-dir ";
   const test::CliResult ok = run_cli(args + q("p"));
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_PRED2(contains, ok.out, "wrote 3 files");
+  EXPECT_PRED2(contains, ok.out, "wrote 9 files");
   EXPECT_TRUE(fs::is_directory(path("p")));
   const test::CliResult again = run_cli(args + q("p"));
   expect_one_line_error(again, "export-profile into p again", path("p"));
@@ -148,9 +148,10 @@ TEST_F(SubcommandCli, ExportProfileWritesAReadableProfileButNotIntoANonEmptyDire
   std::vector<std::string> top;
   for (const auto& e : fs::directory_iterator(dir_)) top.push_back(e.path().filename().string());
   EXPECT_EQ(top, std::vector<std::string>{"p"});
-  for (const char* bad : {"--steps 0", "--jitter 60"}) {
+  for (const auto& [bad, mention] : std::vector<std::pair<std::string, std::string>>{
+           {"--steps 0", "--steps 0"}, {"--jitter 60", "--jitter 60"}, {"--ranks 3", "--ranks 3"}, {"--format parquet", "parquet"}}) {
     const test::CliResult r = run_cli(args + q("q") + " " + bad);
-    expect_one_line_error(r, bad, bad);
+    expect_one_line_error(r, bad, mention);
     EXPECT_FALSE(fs::exists(path("q"))) << bad;
   }
 }
