@@ -39,7 +39,7 @@ void BM_TracePeakMemory1GB(benchmark::State& state) {
   for (auto _ : state) {
     auto result = pt::read_trace_json_file(path);
     tasks = result.size();
-    benchmark::DoNotOptimize(result.data());
+    benchmark::DoNotOptimize(result.tasks.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * trace.bytes));
   state.counters["peak_rss_MB"] = max_rss_mb();

@@ -7,12 +7,23 @@
 #include <random>
 #include <sstream>
 
+#include <mutex>
+
 #include <gtest/gtest.h>
+
+#include "profile/profile.h"
 #include <sys/wait.h>
 
 namespace pt::test {
 
 std::string source_path(const std::string& relative) { return std::string(PT_SOURCE_DIR) + "/" + relative; }
+
+std::string_view keep(std::string_view s) {
+  static StringPool pool;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  return pool.intern(s);
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

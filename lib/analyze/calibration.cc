@@ -14,19 +14,6 @@ namespace pt {
 
 namespace {
 
-std::vector<long long> parse_dims(const std::string& s) {
-  std::vector<long long> dims;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && !std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    size_t j = i;
-    while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-    if (j > i) dims.push_back(std::stoll(s.substr(i, j - i)));
-    i = j;
-  }
-  return dims;
-}
-
 const PlannedOp* find_matmul(const StepPlan& plan, const std::string& type, const std::string& linear) {
   auto match = [&](const PlannedLayerType& lt) -> const PlannedOp* {
     for (const auto& op : lt.ops) {
@@ -49,7 +36,7 @@ const PlannedOp* find_op_of_type(const StepPlan& plan, const std::string& type) 
   return nullptr;
 }
 
-bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.task_type.rfind("EVENT", 0) == 0; }
+bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.is_event(); }
 
 // Least squares fit y = a + b x with Eigen; b = 0 when x takes a single value.
 std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y) {
@@ -87,21 +74,9 @@ std::map<int64_t, std::pair<double, double>> step_spans(const Profile& p, int64_
 
 std::string calibration_key(const ProfileTask& t, const StepPlan& plan) {
   if (is_event_or_cmo(t) || !(t.is_compute() || t.is_communication())) return "";
-  const std::string type = t.kind();
-  if (t.is_cube() && !t.input_shapes.empty()) {
-    // "M,K;N,K" (a linear) or "M,K;E,K,N" (grouped experts): find the linear by its shape.
-    const auto semi = t.input_shapes.find(';');
-    if (semi != std::string::npos) {
-      const auto w = parse_dims(t.input_shapes.substr(semi + 1));
-      for (const auto& l : plan.linears) {
-        const auto n = static_cast<long long>(l.out_features), k = static_cast<long long>(l.in_features);
-        const bool plain = w.size() == 2 && l.count == 1 && w[0] == n && w[1] == k;
-        const bool grouped = w.size() == 3 && static_cast<long long>(l.count) == w[0] && w[1] == k && w[2] == n;
-        if (plain || grouped) return type + "@" + l.name;
-      }
-    }
-  }
-  return type;
+  const std::string type(t.kind());
+  const std::string linear = matmul_linear(t, plan);
+  return linear.empty() ? type : type + "@" + linear;
 }
 
 Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading) {

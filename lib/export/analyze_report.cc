@@ -1,5 +1,6 @@
 #include "export/analyze_report.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -50,6 +51,7 @@ nlohmann::json site_json(const SiteAudit& s) {
                       {"duration_p10_us", s.duration_p10_us},
                       {"duration_p90_us", s.duration_p90_us},
                       {"window_median_us", s.window_median_us},
+                      {"window_inferred", s.window_inferred},
                       {"late_median_us", s.late_median_us},
                       {"late_max_us", s.late_max_us},
                       {"late_fraction", s.late_fraction},
@@ -84,7 +86,8 @@ std::string analyze_text(const Audit& a, const Audit* b) {
                  "overlap %", "GB/s", "ratio", "suggested"});
     for (const auto& s : a.sites) {
       t.add_row({s.site, std::to_string(s.count), fmt_us(s.duration_median_us),
-                 fmt::format("{}-{}", fmt_us(s.duration_p10_us), fmt_us(s.duration_p90_us)), fmt_us(s.window_median_us),
+                 fmt::format("{}-{}", fmt_us(s.duration_p10_us), fmt_us(s.duration_p90_us)),
+                 fmt_us(s.window_median_us) + (s.window_inferred ? "*" : ""),
                  fmt_us(s.late_median_us), fmt_us(s.late_max_us), fmt::format("{:.0f}", 100 * s.late_fraction),
                  fmt_us(s.stall_per_step_us), fmt::format("{:.0f}", s.overlap_median_pct),
                  s.GBps_median > 0 ? fmt::format("{:.0f}", s.GBps_median) : "-",
@@ -94,6 +97,9 @@ std::string analyze_text(const Audit& a, const Audit* b) {
     out += "prefetch (CMO) tasks per site, over all layers and steps (late: CMO end minus the end of the vector work it "
            "hides behind; > 0 stalls the next matmul)\n";
     out += t.render("  ");
+    if (std::any_of(a.sites.begin(), a.sites.end(), [](const SiteAudit& s) { return s.window_inferred; })) {
+      out += "  * window inferred: the profile has no fork or join event tasks\n";
+    }
     out += "\nsuggestions\n";
     for (const auto& s : a.sites) out += fmt::format("  {:<28} {}\n", s.site, s.suggestion);
     for (const auto& n : a.notes) out += fmt::format("note: {}\n", n);

@@ -148,7 +148,10 @@ class Parser {
     const size_t keep = static_cast<size_t>(end_ - pos);
     base_ += static_cast<uint64_t>(pos - begin_);
     if (pos == buf && keep == capacity_) {
-      // One unit fills the whole buffer: grow it.
+      // One unit fills the whole buffer: grow it, up to the largest unit a trace may hold.
+      if (capacity_ >= kMaxTraceUnitBytes) {
+        fail_at(base_, fmt::format("an event (or top-level member) larger than {} MiB: not a profiler's trace", kMaxTraceUnitBytes >> 20));
+      }
       const size_t bigger = capacity_ * 2;
       auto grown = std::make_unique_for_overwrite<char[]>(bigger);
       std::memcpy(grown.get(), buf, keep);

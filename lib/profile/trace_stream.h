@@ -2,7 +2,8 @@
 // A streaming reader for Chrome trace JSON (trace_view.json, msprof_*.json, prefetch-tuner's
 // --trace-json). The file is read in fixed-size chunks and tokenized incrementally; only the
 // fields prefetch-tuner uses are decoded, everything else is skipped (and still checked for
-// JSON syntax). Memory stays at one chunk plus the largest single event, whatever the file size.
+// JSON syntax). Memory stays at one chunk plus the largest single event (at most 64 MiB),
+// whatever the file size.
 //
 // Accepted layouts: a top-level array of events, or an object whose "traceEvents" member is that
 // array (other members are skipped). Errors are InputError "<source>: invalid JSON at byte N: ...",
@@ -43,6 +44,9 @@ struct TraceEventFields {
 using TraceEventCallback = std::function<void(const TraceEventFields&)>;
 
 constexpr size_t kDefaultTraceChunkBytes = size_t{4} << 20;
+// The largest single event (or top-level member) the parser holds: a profiler's events are a few
+// hundred bytes; a larger one is refused, so memory stays at most twice this whatever the file.
+constexpr size_t kMaxTraceUnitBytes = size_t{64} << 20;
 
 // Calls `on_event` for every element of the event array that is a JSON object, in file order.
 // An event larger than the chunk grows the buffer to hold it. InputError on a missing or

@@ -257,9 +257,9 @@ TEST(CalibrationKey, MatmulsAreKeyedByTheirLinear) {
     if (l.name == "down_proj") down = &l;
   }
   ASSERT_NE(down, nullptr);
-  t.input_shapes = "16," + std::to_string(static_cast<long long>(down->in_features)) + ";" +
+  t.input_shapes = test::keep("16," + std::to_string(static_cast<long long>(down->in_features)) + ";" +
                    std::to_string(static_cast<long long>(down->out_features)) + "," +
-                   std::to_string(static_cast<long long>(down->in_features));
+                   std::to_string(static_cast<long long>(down->in_features)));
   EXPECT_EQ(calibration_key(t, s.plan), "QuantBatchMatmulV3@down_proj");
   t.input_shapes = "16,7;9,7";  // no linear of that shape: the op type alone
   EXPECT_EQ(calibration_key(t, s.plan), "QuantBatchMatmulV3");
