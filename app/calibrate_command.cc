@@ -1,10 +1,14 @@
 // `calibrate`: fit the simulator to real runs and write a calibration file that simulate and
 // tune-ratio accept (--calibration), then show how well the calibrated simulator reproduces them.
+// Each PROFILE may be a cluster directory: all its ranks are read (two at a time) and fitted.
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "analyze/calibration.h"
+#include "analyze/model_check.h"
 #include "export/text_table.h"
 #include "profile/profile_readers.h"
 #include "scenario_options.h"
@@ -22,42 +26,75 @@ struct CalibrateOptions {
   std::vector<std::string> profile_paths;
   std::string calibration_out;
   std::string out_path;
+  int threads = 2;
 };
 
 int run(CalibrateOptions& o) {
   if (!o.scenario.model_given()) throw InputError("calibrate needs --model: the model and deployment that produced the profile");
+  if (o.threads < 1 || o.threads > 64) throw InputError(fmt::format("--threads {}: expected 1..64", o.threads));
   o.scenario.parse_token_list();
   if (!o.scenario.num_tokens_list.empty() && o.scenario.num_tokens_list.size() != o.profile_paths.size()) {
     throw InputError(fmt::format("--num-tokens: {} token counts for {} profiles; give one per profile, in order",
                                  o.scenario.num_tokens_list.size(), o.profile_paths.size()));
   }
-  std::vector<Profile> profiles;
-  for (const auto& p : o.profile_paths) profiles.push_back(load_profile(p));
+  // Every rank of every profile named; a cluster's ranks share its token count.
+  std::vector<ProfileLocation> locations;
+  std::vector<size_t> path_of;  // location -> index of the profile named
+  for (size_t i = 0; i < o.profile_paths.size(); ++i) {
+    const auto found = find_profiles(o.profile_paths[i]);
+    for (const auto& l : found) {
+      locations.push_back(l);
+      path_of.push_back(i);
+    }
+  }
   Scenario base = o.scenario.load();
-  std::vector<StepPlan> plans;
-  for (size_t i = 0; i < profiles.size(); ++i) {
+  std::vector<RunSample> samples(locations.size());
+  std::vector<std::string> notes;
+  std::mutex notes_mutex;
+  for_each_profile(locations, "", o.threads, [&](size_t i, Profile& p) {
+    const std::string& named = o.profile_paths[path_of[i]];
+    if (locations.size() == o.profile_paths.size()) p.source = named;  // one run per profile: the name given
     Deployment d = base.plan.deployment;
     if (!o.scenario.num_tokens_list.empty()) {
-      d.num_tokens = o.scenario.num_tokens_list[i];
-    } else if (auto inferred = infer_num_tokens(profiles[i])) {
+      d.num_tokens = o.scenario.num_tokens_list[path_of[i]];
+    } else if (auto inferred = infer_num_tokens(p)) {
       d.num_tokens = *inferred;
     } else {
-      throw InputError(fmt::format("{}: cannot tell the token count (no matmul input shapes); give --num-tokens", profiles[i].source));
+      throw InputError(fmt::format("{}: cannot tell the token count (no matmul input shapes); give --num-tokens", p.source));
     }
-    plans.push_back(build_step_plan(base.model, d, base.hardware, base.layer_template, base.op_times.empty() ? nullptr : &base.op_times));
-  }
-  std::vector<CalibrationRun> runs;
-  for (size_t i = 0; i < profiles.size(); ++i) runs.push_back({&profiles[i], &plans[i], &base.config});
-  const Calibration calibration = fit_calibration(runs, base.cap_reading);
+    const StepPlan plan =
+        build_step_plan(base.model, d, base.hardware, base.layer_template, base.op_times.empty() ? nullptr : &base.op_times);
+    // A profile of another model would fit the wrong ops (and CMO rates above the HBM's).
+    if (auto note = check_model_fits(p, plan)) {
+      std::lock_guard<std::mutex> lock(notes_mutex);
+      notes.push_back(fmt::format("{}: {}", p.source, *note));
+    }
+    samples[i] = sample_run(p, plan, &base.config, base.cap_reading);
+  });
+  Calibration calibration = fit_samples(samples);
+  calibration.fitted_on = calibration_target(base.model, base.plan.deployment, base.hardware, base.vllm_ascend_version);
+  calibration.notes.insert(calibration.notes.end(), notes.begin(), notes.end());
 
-  // The calibrated simulator against the runs it came from.
+  // The calibrated simulator against the runs it came from: one reproduction per token count (the
+  // ranks of a cluster averaged).
   HardwareProfile hw = base.hardware;
   OpTimeTable table = base.op_times;
   apply_calibration(calibration, hw, table);
+  std::map<int, std::vector<const RunSample*>> by_tokens;
+  for (const auto& s : samples) by_tokens[*s.deployment.num_tokens].push_back(&s);
   std::vector<Reproduction> checks;
-  for (size_t i = 0; i < profiles.size(); ++i) {
-    const StepPlan calibrated = build_step_plan(base.model, plans[i].deployment, hw, base.layer_template, &table);
-    checks.push_back(reproduce(profiles[i], calibrated, base.config, base.cap_reading));
+  for (const auto& [tokens, list] : by_tokens) {
+    RunSample mean = *list.front();
+    if (list.size() > 1) {
+      mean.profile_step_us = 0;
+      mean.profile_us_per_step.clear();
+      for (const RunSample* s : list) {
+        mean.profile_step_us += s->profile_step_us / static_cast<double>(list.size());
+        for (const auto& [key, us] : s->profile_us_per_step) mean.profile_us_per_step[key] += us / static_cast<double>(list.size());
+      }
+    }
+    const StepPlan calibrated = build_step_plan(base.model, mean.deployment, hw, base.layer_template, &table);
+    checks.push_back(reproduce(mean, calibrated, base.config, base.cap_reading));
   }
 
   std::string out;
@@ -73,9 +110,15 @@ int run(CalibrateOptions& o) {
                        {"step_error_pct", r.step_error_pct}, {"ops", ops}});
     }
     json["reproduction"] = repro;
+    json["profiles_read"] = locations.size();
     out = json_output(json);
   } else {
-    out += fmt::format("calibrated {} from {} profile{}\n\n", base.model.name, profiles.size(), profiles.size() == 1 ? "" : "s");
+    const size_t runs = locations.size();
+    out += fmt::format("calibrated {} from {} profile{}", base.model.name, o.profile_paths.size(), o.profile_paths.size() == 1 ? "" : "s");
+    if (runs != o.profile_paths.size()) out += fmt::format(" ({} ranks)", runs);
+    out += fmt::format(" on {} TP{} DP{} {}, vllm-ascend {}\n\n", base.hardware.name, base.plan.deployment.tensor_parallel,
+                       base.plan.deployment.data_parallel, quantization_name(base.plan.deployment.quantization),
+                       base.vllm_ascend_version);
     TextTable hw_table({"parameter", "before", "calibrated", "basis"});
     for (const auto& h : calibration.hardware) {
       hw_table.add_row({h.parameter, fmt::format("{:.4g}", base.hardware.get(h.parameter)), fmt::format("{:.4g}", h.value), h.basis});
@@ -98,7 +141,9 @@ int run(CalibrateOptions& o) {
     }
     for (const auto& n : calibration.notes) out += fmt::format("note: {}\n", n);
     if (!o.calibration_out.empty()) {
-      out += fmt::format("wrote {}: pass it to simulate or tune-ratio with --calibration {}\n", o.calibration_out, o.calibration_out);
+      out += fmt::format("wrote {}: pass it to simulate or tune-ratio with --calibration {} (it records {} at TP{}, and is refused "
+                         "for another model or deployment)\n",
+                         o.calibration_out, o.calibration_out, base.model.name, base.plan.deployment.tensor_parallel);
     }
   }
   write_outputs_atomically({{o.calibration_out, json_output(calibration_to_json(calibration))}, {output_path(o.out_path), out}});
@@ -111,9 +156,12 @@ Subcommand calibrate_subcommand() {
   return {"calibrate", "fit op durations, HBM and CMO bandwidth to real profiles; write a --calibration file",
           [](CLI::App& sub) -> std::function<int()> {
             auto o = std::make_shared<CalibrateOptions>();
-            sub.add_option("profiles", o->profile_paths, "one or more profiles of the same model and deployment (token counts may differ)")
+            sub.add_option("profiles", o->profile_paths,
+                           "one or more profiles of the same model and deployment (token counts may differ); a directory of "
+                           "several runs is a cluster, every rank fitted")
                 ->required();
             sub.add_option("--calibration-out", o->calibration_out, "write the calibration file here");
+            sub.add_option("--threads", o->threads, "profiles read at once (memory holds this many)")->capture_default_str();
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
             o->scenario.add_to(sub, /*token_list=*/true);
             o->output.add_format(sub);

@@ -8,6 +8,7 @@
 #include "export/profile_export.h"
 #include "scenario_options.h"
 #include "subcommand.h"
+#include "util/error.h"
 
 namespace pt::app {
 
@@ -17,9 +18,23 @@ struct ExportOptions {
   ScenarioOptions scenario;
   ProfileExportOptions profile;
   std::string out_dir;
+  std::string slow_rank;
 };
 
 int run(ExportOptions& o) {
+  if (!o.slow_rank.empty()) {
+    const size_t colon = o.slow_rank.find(':');
+    char* end = nullptr;
+    const long rank = std::strtol(o.slow_rank.c_str(), &end, 10);
+    const bool ok_rank = colon != std::string::npos && end == o.slow_rank.c_str() + colon && rank >= 0;
+    const std::string pct_text = colon == std::string::npos ? "" : o.slow_rank.substr(colon + 1);
+    const double pct = std::strtod(pct_text.c_str(), &end);
+    if (!ok_rank || pct_text.empty() || *end != '\0') {
+      throw InputError(fmt::format("--slow-rank {}: expected RANK:PCT, e.g. 2:10 (rank 2 with 10 % lower rates)", o.slow_rank));
+    }
+    o.profile.slow_rank = static_cast<int>(rank);
+    o.profile.slow_pct = pct;
+  }
   Scenario scenario = o.scenario.load();
   const auto files = export_profile_to_directory(scenario, o.profile, o.out_dir);
   uint64_t bytes = 0;
@@ -46,6 +61,9 @@ Subcommand export_profile_subcommand() {
                 ->capture_default_str();
             sub.add_option("--ranks", o->profile.ranks, "1 (rank 0), or every TP x DP rank: one profiler directory per rank")
                 ->capture_default_str();
+            sub.add_option("--slow-rank", o->slow_rank,
+                           "RANK:PCT: one rank with PCT % lower HBM bandwidth and efficiencies; the others wait for it at every "
+                           "collective (as a throttled die makes them)");
             sub.add_option("--steps", o->profile.steps, "decode steps to write")->capture_default_str();
             sub.add_option("--jitter", o->profile.jitter_pct,
                            "per-step (and per-rank) spread of the hardware rates, in %; on a cluster each collective then waits "

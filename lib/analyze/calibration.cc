@@ -38,20 +38,28 @@ const PlannedOp* find_op_of_type(const StepPlan& plan, const std::string& type) 
 
 bool is_event_or_cmo(const ProfileTask& t) { return t.is_cmo() || t.is_event(); }
 
-// Least squares fit y = a + b x with Eigen; b = 0 when x takes a single value.
-std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y) {
-  std::set<double> distinct(x.begin(), x.end());
-  if (distinct.size() < 2) {
-    double mean = 0;
-    for (double v : y) mean += v;
-    return {mean / static_cast<double>(y.size()), 0.0};
+// Least squares y = a + b x over groups of points sharing an x (token counts, byte counts): the
+// same fit as over every point, with each group weighted by its size (rows scaled by sqrt(n)).
+std::pair<double, double> fit_grouped(const std::map<double, std::vector<float>>& groups) {
+  size_t total = 0;
+  double sum = 0;
+  for (const auto& [x, ys] : groups) {
+    total += ys.size();
+    for (float y : ys) sum += y;
   }
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(x.size()), 2);
-  Eigen::VectorXd b(static_cast<Eigen::Index>(y.size()));
-  for (size_t i = 0; i < x.size(); ++i) {
-    a(static_cast<Eigen::Index>(i), 0) = 1.0;
-    a(static_cast<Eigen::Index>(i), 1) = x[i];
-    b(static_cast<Eigen::Index>(i)) = y[i];
+  if (groups.size() < 2) return {total ? sum / static_cast<double>(total) : 0.0, 0.0};
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(groups.size()), 2);
+  Eigen::VectorXd b(static_cast<Eigen::Index>(groups.size()));
+  Eigen::Index i = 0;
+  for (const auto& [x, ys] : groups) {
+    double mean = 0;
+    for (float y : ys) mean += y;
+    mean /= static_cast<double>(ys.size());
+    const double w = std::sqrt(static_cast<double>(ys.size()));
+    a(i, 0) = w;
+    a(i, 1) = w * x;
+    b(i) = w * mean;
+    ++i;
   }
   const Eigen::Vector2d coef = a.colPivHouseholderQr().solve(b);
   return {coef(0), coef(1)};
@@ -79,65 +87,90 @@ std::string calibration_key(const ProfileTask& t, const StepPlan& plan) {
   return linear.empty() ? type : type + "@" + linear;
 }
 
+RunSample sample_run(const Profile& p, const StepPlan& plan, const WeightPrefetchConfig* config, CapReading cap_reading) {
+  RunSample s;
+  s.source = p.source;
+  s.deployment = plan.deployment;
+  s.tokens = plan.tokens.padded_tokens;
+  const Audit audit = audit_profile(p, &plan, config, cap_reading);
+  // Matmuls that read prefetched bytes from L2 run faster than their HBM traffic says: they stay
+  // in the op fits but not in the bandwidth fit.
+  std::set<double> l2_fed;
+  for (const auto& cmo : audit.cmos) l2_fed.insert(cmo.next_matmul_start_us);
+  const auto spans = step_spans(p, audit.compute_stream);
+  const double steps = std::max<double>(1.0, static_cast<double>(spans.size()));
+  for (const auto& [id, span] : spans) s.profile_step_us += (span.second - span.first) / steps;
+  for (const auto& t : p.tasks) {
+    if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
+    const std::string key = calibration_key(t, plan);
+    if (key.empty()) continue;
+    s.durations[key].push_back(static_cast<float>(t.duration_us));
+    s.profile_us_per_step[key] += t.duration_us / steps;
+    const auto at = key.find('@');
+    if (t.is_vector() && at == std::string::npos) {
+      // A vector op whose roofline is compute bound tells the vector efficiency.
+      if (const PlannedOp* op = find_op_of_type(plan, key);
+          op && op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > op->overhead_us) {
+        s.vector_efficiency.push_back(
+            static_cast<float>(op->compute_us * plan.hardware.vector_efficiency / (t.duration_us - op->overhead_us)));
+      }
+    }
+    if (at == std::string::npos || !t.is_cube()) continue;
+    // Matmul bytes from the plan's linear: weights (touched experts) plus activations.
+    const PlannedOp* op = find_matmul(plan, key.substr(0, at), key.substr(at + 1));
+    if (!op || l2_fed.count(t.start_us)) continue;
+    s.matmuls[op->hbm_bytes].push_back(static_cast<float>(t.duration_us));
+    const double ideal_us = op->compute_us * plan.hardware.matmul_efficiency;  // at 100 % efficiency
+    if (op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > plan.hardware.op_overhead_us) {
+      s.matmul_efficiency.push_back(static_cast<float>(ideal_us / (t.duration_us - plan.hardware.op_overhead_us)));
+    }
+  }
+  for (const auto& cmo : audit.cmos) {
+    if (cmo.GBps > 0) s.cmo_GBps.push_back(static_cast<float>(cmo.GBps));
+  }
+  return s;
+}
+
 Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading) {
+  std::vector<RunSample> samples;
+  for (const auto& run : runs) samples.push_back(sample_run(*run.profile, *run.plan, run.config, cap_reading));
+  return fit_samples(samples);
+}
+
+Calibration fit_samples(const std::vector<RunSample>& samples) {
   Calibration c;
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> points;
-  std::vector<double> mm_bytes, mm_dur, cmo_rates;
-  std::vector<double> eff, vector_eff;
-  for (const auto& run : runs) {
-    const Profile& p = *run.profile;
-    const StepPlan& plan = *run.plan;
-    c.sources.push_back(p.source);
-    const double tokens = plan.tokens.padded_tokens;
-    const Audit audit = audit_profile(p, &plan, run.config, cap_reading);
-    // Matmuls that read prefetched bytes from L2 run faster than their HBM traffic says: they stay
-    // in the op fits but not in the bandwidth fit.
-    std::set<double> l2_fed;
-    for (const auto& cmo : audit.cmos) l2_fed.insert(cmo.next_matmul_start_us);
-    for (const auto& t : p.tasks) {
-      if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
-      const std::string key = calibration_key(t, plan);
-      if (key.empty()) continue;
-      points[key].first.push_back(tokens);
-      points[key].second.push_back(t.duration_us);
-      const auto at = key.find('@');
-      if (t.is_vector() && at == std::string::npos) {
-        // A vector op whose roofline is compute bound tells the vector efficiency.
-        if (const PlannedOp* op = find_op_of_type(plan, key);
-            op && op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > op->overhead_us) {
-          vector_eff.push_back(op->compute_us * plan.hardware.vector_efficiency / (t.duration_us - op->overhead_us));
-        }
-      }
-      if (at == std::string::npos || !t.is_cube()) continue;
-      // Matmul bytes from the plan's linear: weights (touched experts) plus activations.
-      const PlannedOp* op = find_matmul(plan, key.substr(0, at), key.substr(at + 1));
-      if (!op || l2_fed.count(t.start_us)) continue;
-      mm_bytes.push_back(op->hbm_bytes);
-      mm_dur.push_back(t.duration_us);
-      const double ideal_us = op->compute_us * plan.hardware.matmul_efficiency;  // at 100 % efficiency
-      if (op->compute_us > op->hbm_bytes / (plan.hardware.hbm_GBps * 1e3) && t.duration_us > plan.hardware.op_overhead_us) {
-        eff.push_back(ideal_us / (t.duration_us - plan.hardware.op_overhead_us));
-      }
+  // key -> token count -> durations, over the samples in order.
+  std::map<std::string, std::map<double, std::vector<float>>> points;
+  std::map<double, std::vector<float>> matmuls;
+  std::vector<float> eff, vector_eff, cmo_rates;
+  for (const auto& s : samples) {
+    c.sources.push_back(s.source);
+    for (const auto& [key, v] : s.durations) {
+      auto& dst = points[key][s.tokens];
+      dst.insert(dst.end(), v.begin(), v.end());
     }
-    for (const auto& cmo : audit.cmos) {
-      if (cmo.GBps > 0) cmo_rates.push_back(cmo.GBps);
-    }
+    for (const auto& [bytes, v] : s.matmuls) matmuls[bytes].insert(matmuls[bytes].end(), v.begin(), v.end());
+    eff.insert(eff.end(), s.matmul_efficiency.begin(), s.matmul_efficiency.end());
+    vector_eff.insert(vector_eff.end(), s.vector_efficiency.begin(), s.vector_efficiency.end());
+    cmo_rates.insert(cmo_rates.end(), s.cmo_GBps.begin(), s.cmo_GBps.end());
   }
   if (points.empty()) throw InputError("calibrate: the profile holds no compute task to fit");
 
-  for (auto& [key, xy] : points) {
+  for (const auto& [key, by_tokens] : points) {
     OpDurationFit f;
     f.key = key;
-    auto [a, b] = fit_line(xy.first, xy.second);
+    auto [a, b] = fit_grouped(by_tokens);
     f.intercept_us = a;
     f.per_token_us = b;
-    f.points = xy.first.size();
-    f.token_counts = std::set<double>(xy.first.begin(), xy.first.end()).size();
+    f.token_counts = by_tokens.size();
     double se = 0, ape = 0;
-    for (size_t i = 0; i < xy.first.size(); ++i) {
-      const double pred = a + b * xy.first[i];
-      se += (pred - xy.second[i]) * (pred - xy.second[i]);
-      if (xy.second[i] > 0) ape += std::abs(pred - xy.second[i]) / xy.second[i];
+    for (const auto& [x, ys] : by_tokens) {
+      const double pred = a + b * x;
+      for (float y : ys) {
+        se += (pred - y) * (pred - y);
+        if (y > 0) ape += std::abs(pred - y) / y;
+      }
+      f.points += ys.size();
     }
     f.rmse_us = std::sqrt(se / static_cast<double>(f.points));
     f.mean_abs_error_pct = 100.0 * ape / static_cast<double>(f.points);
@@ -145,14 +178,16 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   }
 
   // Matmuls in decode are memory bound: duration = overhead + bytes / bandwidth.
-  if (std::set<double>(mm_bytes.begin(), mm_bytes.end()).size() < 2) {
+  size_t matmul_count = 0;
+  for (const auto& [bytes, v] : matmuls) matmul_count += v.size();
+  if (matmuls.size() < 2) {
     c.notes.push_back("too few matmuls that read no prefetched bytes to fit the HBM bandwidth: profile with weight "
                       "prefetch disabled to calibrate it");
   } else {
-    auto [overhead, us_per_byte] = fit_line(mm_bytes, mm_dur);
+    auto [overhead, us_per_byte] = fit_grouped(matmuls);
     if (us_per_byte > 0 && overhead >= 0) {
       c.hardware.push_back({"hbm_GBps", 1.0 / us_per_byte / 1e3,
-                            fmt::format("least squares over {} matmuls: duration = overhead + bytes / bandwidth", mm_bytes.size())});
+                            fmt::format("least squares over {} matmuls: duration = overhead + bytes / bandwidth", matmul_count)});
       c.hardware.push_back({"op_overhead_us", overhead, "intercept of the same fit"});
     } else {
       c.notes.push_back(fmt::format("the matmul fit gave overhead {:.2f} us and {:.3g} us/byte: not physical, "
@@ -161,14 +196,14 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   }
   if (!eff.empty()) {
     std::sort(eff.begin(), eff.end());
-    c.hardware.push_back({"matmul_efficiency", std::clamp(eff[eff.size() / 2], 0.01, 1.0),
+    c.hardware.push_back({"matmul_efficiency", std::clamp(static_cast<double>(eff[eff.size() / 2]), 0.01, 1.0),
                           fmt::format("median over {} compute-bound matmuls", eff.size())});
   } else {
     c.notes.push_back("no compute-bound matmul in the profile (decode): matmul_efficiency left as it was");
   }
   if (!vector_eff.empty()) {
     std::sort(vector_eff.begin(), vector_eff.end());
-    c.hardware.push_back({"vector_efficiency", std::clamp(vector_eff[vector_eff.size() / 2], 0.01, 1.0),
+    c.hardware.push_back({"vector_efficiency", std::clamp(static_cast<double>(vector_eff[vector_eff.size() / 2]), 0.01, 1.0),
                           fmt::format("median over {} compute-bound vector ops", vector_eff.size())});
   } else {
     c.notes.push_back("no compute-bound vector op in the profile (their time is overhead and HBM traffic): "
@@ -177,7 +212,7 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
   if (!cmo_rates.empty()) {
     std::sort(cmo_rates.begin(), cmo_rates.end());
     // The fastest CMOs are the least contended: the upper decile approximates the engine's own rate.
-    const double p90 = cmo_rates[std::min(cmo_rates.size() - 1, cmo_rates.size() * 9 / 10)];
+    const double p90 = cmo_rates[std::min(cmo_rates.size() - 1, cmo_rates.size() * 9 / 10)];  // float: GB/s to 7 digits
     c.hardware.push_back({"cmo_GBps", p90, fmt::format("90th percentile of bytes / duration over {} CMO tasks "
                                                        "(slower ones shared HBM with their window)", cmo_rates.size())});
   } else {
@@ -188,12 +223,13 @@ Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading 
 
 Reproduction reproduce(const Profile& profile, const StepPlan& plan, const WeightPrefetchConfig& config,
                        CapReading cap_reading) {
+  return reproduce(sample_run(profile, plan, &config, cap_reading), plan, config, cap_reading);
+}
+
+Reproduction reproduce(const RunSample& sample, const StepPlan& plan, const WeightPrefetchConfig& config, CapReading cap_reading) {
   Reproduction r;
   r.num_tokens = plan.tokens.padded_tokens;
-  const Audit audit = audit_profile(profile, &plan, &config, cap_reading);
-  const auto spans = step_spans(profile, audit.compute_stream);
-  const double steps = std::max<double>(1.0, static_cast<double>(spans.size()));
-  for (const auto& [id, span] : spans) r.profile_step_us += (span.second - span.first) / steps;
+  r.profile_step_us = sample.profile_step_us;
   SimOptions o;
   o.cap_reading = cap_reading;
   o.record_timeline = true;
@@ -202,11 +238,7 @@ Reproduction reproduce(const Profile& profile, const StepPlan& plan, const Weigh
   r.step_error_pct = r.profile_step_us > 0 ? 100.0 * (r.simulated_step_us - r.profile_step_us) / r.profile_step_us : 0;
 
   std::map<std::string, std::pair<double, double>> per_key;  // profile, simulated
-  for (const auto& t : profile.tasks) {
-    if (t.stream_id != audit.compute_stream && !t.is_communication()) continue;
-    const std::string key = calibration_key(t, plan);
-    if (!key.empty()) per_key[key].first += t.duration_us / steps;
-  }
+  for (const auto& [key, us] : sample.profile_us_per_step) per_key[key].first = us;
   for (const auto& e : sim.timeline) {
     if (e.kind != EventKind::kOp) continue;
     const PlannedLayerType& type = e.layer_type >= 0 ? plan.layer_types[static_cast<size_t>(e.layer_type)] : plan.step_ops;

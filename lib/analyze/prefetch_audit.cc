@@ -1,5 +1,7 @@
 #include "analyze/prefetch_audit.h"
 
+#include "analyze/model_check.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cctype>
@@ -36,24 +38,11 @@ std::optional<int> infer_num_tokens(const Profile& profile) {
 
 std::string matmul_linear(const ProfileTask& t, const StepPlan& plan) {
   if (!t.is_cube() || t.input_shapes.empty()) return "";
-  // "M,K;N,K" (a linear) or "M,K;E,K,N" (grouped experts): the linear by its weight's shape.
-  const auto semi = t.input_shapes.find(';');
-  if (semi == std::string_view::npos) return "";
-  std::vector<long long> w;
-  const std::string_view weight = t.input_shapes.substr(semi + 1);
-  size_t i = 0;
-  while (i < weight.size()) {
-    while (i < weight.size() && !std::isdigit(static_cast<unsigned char>(weight[i]))) ++i;
-    size_t j = i;
-    while (j < weight.size() && std::isdigit(static_cast<unsigned char>(weight[j]))) ++j;
-    if (j > i) w.push_back(std::strtoll(std::string(weight.substr(i, j - i)).c_str(), nullptr, 10));
-    i = j;
-  }
-  for (const auto& l : plan.linears) {
-    const auto n = static_cast<long long>(l.out_features), k = static_cast<long long>(l.in_features);
-    const bool plain = w.size() == 2 && l.count == 1 && w[0] == n && w[1] == k;
-    const bool grouped = w.size() == 3 && static_cast<long long>(l.count) == w[0] && w[1] == k && w[2] == n;
-    if (plain || grouped) return l.name;
+  const std::vector<long long> w = weight_dims(t.input_shapes);
+  for (bool transposed : {false, true}) {  // the orientation export-profile and torch_npu write first
+    for (const auto& l : plan.linears) {
+      if (weight_fits(w, l, transposed)) return l.name;
+    }
   }
   return "";
 }
@@ -359,6 +348,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     audit.cmos.push_back(std::move(c));
   }
 
+  audit.cmo_count = audit.cmos.size();
   // Per site over all layers and steps.
   std::map<std::string, std::vector<const CmoAudit*>> groups;
   std::vector<std::string> order;

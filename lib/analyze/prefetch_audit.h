@@ -78,10 +78,11 @@ struct Audit {
   size_t steps = 1;
   std::vector<StreamSummary> streams;
   int64_t compute_stream = -1;
-  std::vector<CmoAudit> cmos;
+  std::vector<CmoAudit> cmos;   // may be dropped once summarized (a cluster's ranks): cmo_count stays
+  size_t cmo_count = 0;
   std::vector<SiteAudit> sites;
   std::vector<std::string> notes;
-  bool has_cmo() const { return !cmos.empty(); }
+  bool has_cmo() const { return cmo_count > 0; }
 };
 
 // `plan`/`config` (optional) let CMOs be matched to the model's sites and give the bytes and

@@ -841,6 +841,8 @@ void validate(const ProfileExportOptions& o, const Scenario& s) {
   r.steps = o.steps;
   r.jitter_pct = o.jitter_pct;
   r.ranks = o.ranks;
+  r.slow_rank = o.slow_rank;
+  r.slow_pct = o.slow_pct;
   validate_run_options(r, s.plan.deployment);
 }
 
@@ -975,6 +977,8 @@ void export_profile(const Scenario& scenario, const ProfileExportOptions& o, Pro
   run.seed = o.seed;
   run.step_gap_us = o.step_gap_us;
   run.ranks = o.ranks;
+  run.slow_rank = o.slow_rank;
+  run.slow_pct = o.slow_pct;
   double end = 0;
   simulate_run(scenario, run, [&](const RunStep& step) {
     for (const auto& rs : step.ranks) {

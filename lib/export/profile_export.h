@@ -35,6 +35,8 @@ struct ProfileExportOptions {
   double base_time_us = 1763856000000000.0;  // absolute start, as real profiles carry epoch microseconds
   double step_gap_us = 150;                  // host time between steps
   int ranks = 1;                             // 1 or TP x DP
+  int slow_rank = -1;                        // a rank slower than the others by slow_pct % (sim/simulated_run.h)
+  double slow_pct = 0;
 };
 
 // Where the files go while they are rendered: appended to piece by piece (a 1 GB trace is never

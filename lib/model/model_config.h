@@ -71,4 +71,8 @@ ModelConfig load_model(const std::string& spec);
 
 std::vector<std::string> bundled_model_names();
 
+// A hash of every field that shapes the model's linears and layers (not its name or source), as
+// 16 hex digits: two config.json files of the same architecture and sizes hash alike.
+std::string model_shape_hash(const ModelConfig& model);
+
 }  // namespace pt

@@ -233,6 +233,10 @@ void validate_run_options(const RunOptions& o, const Deployment& d) {
   if (o.steps < 1 || o.steps > 1000) throw InputError(fmt::format("--steps {}: expected 1..1000", o.steps));
   if (!(o.jitter_pct >= 0 && o.jitter_pct < 50)) throw InputError(fmt::format("--jitter {}: expected 0..50 (%)", o.jitter_pct));
   const int world = d.tensor_parallel * d.data_parallel;
+  if (o.slow_rank >= o.ranks || (o.slow_rank >= 0 && !(o.slow_pct > 0 && o.slow_pct <= 90))) {
+    throw InputError(fmt::format("--slow-rank {}:{}: expected RANK:PCT with a rank below --ranks {} and 0 < PCT <= 90", o.slow_rank,
+                                 o.slow_pct, o.ranks));
+  }
   if (o.ranks != 1 && o.ranks != world) {
     throw InputError(fmt::format("--ranks {}: expected 1 (rank 0 alone) or {} (every rank of TP{} x DP{})", o.ranks, world,
                                  d.tensor_parallel, d.data_parallel));
@@ -253,7 +257,7 @@ void simulate_run(const Scenario& scenario, const RunOptions& o, const std::func
     uint64_t s = o.seed + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(r);
     rng[static_cast<size_t>(r)] = r == 0 ? o.seed : (unit_random(s), s);
   }
-  const bool jitter = o.jitter_pct > 0;
+  const bool jitter = o.jitter_pct > 0 || o.slow_rank >= 0;  // ranks differ
   std::vector<StepPlan> plans(jitter ? static_cast<size_t>(o.ranks) : 0);
   double t0 = 0;
   for (int step = 1; step <= o.steps; ++step) {
@@ -277,6 +281,13 @@ void simulate_run(const Scenario& scenario, const RunOptions& o, const std::func
         hw.vector_efficiency = std::min(1.0, spread(hw.vector_efficiency));
         hw.hbm_GBps = spread(hw.hbm_GBps);
         hw.cmo_GBps = spread(hw.cmo_GBps);
+        if (r == o.slow_rank) {
+          const double slow = 1.0 - o.slow_pct / 100.0;
+          hw.matmul_efficiency *= slow;
+          hw.vector_efficiency *= slow;
+          hw.hbm_GBps *= slow;
+          hw.cmo_GBps *= slow;
+        }
         plans[static_cast<size_t>(r)] = build_step_plan(scenario.model, d, hw, scenario.layer_template,
                                                         scenario.op_times.empty() ? nullptr : &scenario.op_times);
         rs.plan = &plans[static_cast<size_t>(r)];

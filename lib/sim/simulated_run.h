@@ -23,6 +23,10 @@ struct RunOptions {
   uint64_t seed = 1;
   double step_gap_us = 150;  // host time between steps
   int ranks = 1;             // 1 (rank 0 alone) or every TP x DP rank of the deployment
+  // One rank slower than the others (its HBM bandwidth and efficiencies lower by slow_pct %), as a
+  // rank with a throttled die, to see what a cluster's slowest rank costs the others. -1: none.
+  int slow_rank = -1;
+  double slow_pct = 0;
 };
 
 // A collective op of the plan, with what the profilers report about it.
@@ -61,7 +65,8 @@ struct RunStep {
   std::vector<RankStep> ranks;
 };
 
-// InputError for bad options (steps 1..1000, jitter 0..50 %, ranks 1 or TP x DP).
+// InputError for bad options (steps 1..1000, jitter 0..50 %, ranks 1 or TP x DP, a slow rank among
+// them slowed by 0..90 %).
 void validate_run_options(const RunOptions& options, const Deployment& deployment);
 
 // Simulates the run step by step; `on_step` sees each step once, in order.

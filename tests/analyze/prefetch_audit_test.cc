@@ -289,7 +289,9 @@ TEST(AuditGraphMode, WithoutEventsTheWindowIsInferredAndGateUpAndDownStayApart) 
   }
   for (const auto& c : a.cmos) {
     // Each CMO's window ends at the matmul its bytes serve: gate_up's at gate_up_proj.
-    if (c.site == "mlp.gate_up") EXPECT_EQ(c.next_matmul, "QuantBatchMatmulV3") << c.index;
+    if (c.site == "mlp.gate_up") {
+      EXPECT_EQ(c.next_matmul, "QuantBatchMatmulV3") << c.index;
+    }
   }
   bool noted = false;
   for (const auto& n : a.notes) noted |= contains(n, "window is inferred");

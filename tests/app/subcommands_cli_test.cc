@@ -255,6 +255,66 @@ TEST_F(SubcommandCli, CalibrateWritesAFileThatSimulateAccepts) {
   EXPECT_PRED2(contains, sim.out, fmt::format("HBM {:.0f} GB/s", hbm));
 }
 
+TEST_F(SubcommandCli, ACalibrationKnowsItsModelAndIsRefusedForAnother) {
+  const test::CliResult r = run_cli("calibrate " + shell_quote(sample("calibration-qwen3-8b-tp4-off-t8")) +
+                                    " --model Qwen3-8B --additional-config " + shell_quote(kDisabled) + " --calibration-out " +
+                                    q("cal.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json cal = json::parse(test::read_file(path("cal.json")));
+  const json& on = cal.at("fitted_on");
+  EXPECT_EQ(on.at("model"), "Qwen3-8B");
+  EXPECT_EQ(on.at("model_shape_hash").get<std::string>().size(), 16u);
+  EXPECT_EQ(on.at("tensor_parallel_size"), 4);
+  EXPECT_EQ(on.at("quantization"), "w8a8");
+  EXPECT_EQ(on.at("vllm_ascend_version"), "v0.23.0");
+  EXPECT_EQ(on.at("hardware"), "a3-die");
+  // Another model, another deployment: refused, naming both; with the override, a warning.
+  for (const std::string& other : {"--model Qwen3-32B", "--model Qwen3-8B --tp 2", "--model Qwen3-8B --quantization bf16"}) {
+    for (const char* cmd : {"simulate", "tune-ratio"}) {
+      const test::CliResult bad = run_cli(std::string(cmd) + " " + other + " --calibration " + q("cal.json"));
+      expect_one_line_error(bad, std::string(cmd) + " " + other, "fitted on Qwen3-8B");
+      EXPECT_PRED2(contains, bad.err, "--allow-calibration-mismatch");
+    }
+    const test::CliResult forced = run_cli("simulate " + other + " --calibration " + q("cal.json") + " --allow-calibration-mismatch");
+    ASSERT_EQ(forced.exit_code, 0) << forced.err;
+    EXPECT_PRED2(contains, forced.out, "warning: --calibration");
+  }
+  // The same model and deployment: accepted without a word.
+  const test::CliResult same = run_cli("simulate --model Qwen3-8B --calibration " + q("cal.json"));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out.find("warning: --calibration"), std::string::npos) << same.out;
+}
+
+TEST_F(SubcommandCli, AnalyzeAndCalibrateRefuseAProfileOfAnotherModel) {
+  const std::string p = shell_quote(sample("calibration-qwen3-8b-tp4-off-t8"));
+  for (const std::string& cmd : {"analyze " + p + " --model Qwen3-32B", "calibrate " + p + " --model Qwen3-32B"}) {
+    const test::CliResult r = run_cli(cmd);
+    expect_one_line_error(r, cmd, "does not fit Qwen3-32B at TP4: no matmul has the weight of qkv_proj");
+  }
+}
+
+TEST_F(SubcommandCli, AnalyzeAndCalibrateReadAClusterDirectory) {
+  const test::CliResult e = run_cli("export-profile --model Qwen3-8B --num-tokens 16 --ranks 4 --steps 2 --jitter 1 --slow-rank 3:15 "
+                                    "--out-dir " + q("cluster"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const test::CliResult a = run_cli("analyze " + q("cluster") + " --model Qwen3-8B --format json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const json j = json::parse(a.out);
+  EXPECT_EQ(j.at("ranks").size(), 4u);
+  EXPECT_EQ(j.at("slowest").at("rank"), 3);
+  EXPECT_EQ(j.at("slowest").at("audit").at("sites").size(), 5u);
+  EXPECT_EQ(j.at("vllm_ascend_version"), "v0.23.0");
+  const test::CliResult text = run_cli("analyze " + q("cluster") + " --model Qwen3-8B --cmo-csv " + q("cmos.csv"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_PRED2(contains, text.out, "slowest rank 3: the others waited for it in");
+  EXPECT_TRUE(fs::exists(path("cmos.csv")));
+  const test::CliResult c = run_cli("calibrate " + q("cluster") + " --model Qwen3-8B --calibration-out " + q("cal.json"));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_PRED2(contains, c.out, "calibrated Qwen3-8B from 1 profile (4 ranks)");
+  EXPECT_EQ(json::parse(test::read_file(path("cal.json"))).at("sources").size(), 4u);
+  expect_one_line_error(run_cli("analyze " + q("cluster") + " --compare " + q("cluster")), "--compare a cluster", "--compare");
+}
+
 TEST_F(SubcommandCli, SimulateWithABrokenCalibrationFails) {
   test::write_file(path("broken.json"), "{\"schema\": \"prefetch-tuner/calibration/1\",");
   expect_one_line_error(run_cli("simulate --calibration " + q("broken.json")), "broken calibration", path("broken.json"));

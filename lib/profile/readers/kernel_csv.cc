@@ -203,7 +203,11 @@ JoinStats join_rows(ReadContext& ctx, Stream&& stream) {
     header = h;
     c = columns_of(h);
   },
-         [&](const CsvRecord& r) { joiner.offer(task_of(header, c, r, ctx, scratch)); });
+         [&](const CsvRecord& r) {
+           const ProfileTask t = task_of(header, c, r, ctx, scratch);
+           if (t.is_communication() && t.name.starts_with("hcom_")) ctx.profile.collectives.push_back(t);
+           joiner.offer(t);
+         });
   return joiner.finish();
 }
 

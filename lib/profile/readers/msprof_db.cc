@@ -95,8 +95,16 @@ void read_msprof_db_path(const std::string& path, ReadContext& ctx) {
   // Collectives by connection id (few: one per op).
   std::unordered_map<int64_t, std::string_view> collectives;
   if (db.has_table("COMMUNICATION_OP")) {
-    Statement s(db, "SELECT connectionId, opName FROM COMMUNICATION_OP");
-    while (s.step(db)) collectives.emplace(s.integer(0), str(s, 1));
+    Statement s(db, "SELECT connectionId, opName, startNs, endNs FROM COMMUNICATION_OP ORDER BY startNs");
+    while (s.step(db)) {
+      collectives.emplace(s.integer(0), str(s, 1));
+      ProfileTask c;
+      c.name = str(s, 1);
+      c.task_type = "COMMUNICATION";
+      c.start_us = ctx.origin.relative_us(s.integer(2));
+      c.duration_us = static_cast<double>(s.integer(3) - s.integer(2)) / 1000.0;
+      ctx.profile.collectives.push_back(c);
+    }
   }
   std::vector<std::pair<int64_t, int64_t>> steps;  // STEP_TIME ranges, ns
   std::vector<int32_t> step_ids;
