@@ -78,14 +78,41 @@ double median_step_us(const Profile& p, int64_t compute_stream, size_t& steps) {
   return percentile(v, 0.5);
 }
 
-struct RankCollectives {
-  std::vector<std::pair<uint64_t, float>> times;  // (name hash, duration us), one per name
-};
-
 }  // namespace
 
 std::vector<size_t> slow_rank_outliers(const std::vector<double>& times) {
   return times.size() <= kMaxDixon ? judge_dixon(times) : judge_norm(times);
+}
+
+std::optional<CollectiveTime> collective_time(const ProfileTask& t) {
+  if (t.name.find("send") != std::string_view::npos || t.name.find("receive") != std::string_view::npos) return std::nullopt;
+  const std::hash<std::string_view> h;
+  return CollectiveTime{h(t.site), h(t.name), static_cast<float>(t.duration_us)};
+}
+
+SlowRankVote slow_rank_vote(const std::vector<std::vector<CollectiveTime>>& per_rank) {
+  SlowRankVote vote;
+  vote.votes.assign(per_rank.size(), 0);
+  std::unordered_map<uint64_t, std::unordered_map<uint64_t, std::vector<std::pair<size_t, double>>>> by_group;
+  for (size_t i = 0; i < per_rank.size(); ++i) {
+    for (const auto& c : per_rank[i]) by_group[c.group][c.name].emplace_back(i, c.us);
+  }
+  for (auto& [group, ops] : by_group) {
+    std::set<size_t> counts;
+    for (const auto& [name, list] : ops) counts.insert(list.size());
+    if (counts.size() > 1) {
+      ++vote.groups_left_out;
+      continue;
+    }
+    for (auto& [name, list] : ops) {
+      if (list.size() < 3) continue;  // no outlier among two
+      ++vote.compared;
+      std::vector<double> times;
+      for (const auto& [rank, us] : list) times.push_back(us);
+      for (size_t k : slow_rank_outliers(times)) ++vote.votes[list[k].first];
+    }
+  }
+  return vote;
 }
 
 ClusterAudit audit_cluster(const std::vector<ProfileLocation>& locations, const std::string& source, const PlanOf& plan_of,
@@ -93,7 +120,7 @@ ClusterAudit audit_cluster(const std::vector<ProfileLocation>& locations, const 
   ClusterAudit cluster;
   cluster.source = source;
   cluster.ranks.resize(locations.size());
-  std::vector<RankCollectives> collectives(locations.size());
+  std::vector<std::vector<CollectiveTime>> collectives(locations.size());
   for_each_profile(locations, source, threads, [&](size_t i, Profile& p) {
     RankAudit& r = cluster.ranks[i];
     r.rank = p.rank;
@@ -113,35 +140,26 @@ ClusterAudit audit_cluster(const std::vector<ProfileLocation>& locations, const 
     r.stall_us_per_step = stall / steps;
     r.audit.cmos.clear();
     r.audit.cmos.shrink_to_fit();
-    // Its collectives by name (the kernel_details / database list, else the device tasks).
-    std::unordered_map<uint64_t, float> seen;
+    // Its collectives (the trace's HCCL lanes, kernel_details or the database list, else the
+    // device tasks).
     auto add = [&](const ProfileTask& t) {
       if (!t.is_communication()) return;
       r.communication_us_per_step += t.duration_us / steps;
-      seen.emplace(std::hash<std::string_view>{}(t.name), static_cast<float>(t.duration_us));
+      if (auto c = collective_time(t)) collectives[i].push_back(*c);
     };
     if (!p.collectives.empty()) {
       for (const auto& t : p.collectives) add(t);
     } else {
       for (const auto& t : p.tasks) add(t);
     }
-    collectives[i].times.assign(seen.begin(), seen.end());
   });
   if (cluster.ranks.empty()) return cluster;
 
-  // Votes: per collective found on at least three ranks, the outliers of its times.
-  std::unordered_map<uint64_t, std::vector<std::pair<size_t, double>>> by_name;
-  for (size_t i = 0; i < collectives.size(); ++i) {
-    for (const auto& [hash, dur] : collectives[i].times) by_name[hash].emplace_back(i, dur);
-  }
-  for (auto& [hash, list] : by_name) {
-    if (list.size() < 3) continue;
-    ++cluster.collectives;
-    std::sort(list.begin(), list.end());
-    std::vector<double> times;
-    for (const auto& [rank, dur] : list) times.push_back(dur);
-    for (size_t k : slow_rank_outliers(times)) ++cluster.ranks[list[k].first].slow_votes;
-  }
+  SlowRankVote vote = slow_rank_vote(collectives);
+  collectives = {};
+  for (size_t i = 0; i < cluster.ranks.size(); ++i) cluster.ranks[i].slow_votes = vote.votes[i];
+  cluster.collectives = vote.compared;
+  cluster.groups_left_out = vote.groups_left_out;
 
   // The slowest: most votes; without any, the longest step.
   size_t best = 0;
@@ -159,8 +177,13 @@ ClusterAudit audit_cluster(const std::vector<ProfileLocation>& locations, const 
     mean += r.step_us / static_cast<double>(cluster.ranks.size());
   }
   cluster.step_skew_pct = mean > 0 ? 100.0 * (hi - lo) / mean : 0;
+  if (cluster.groups_left_out > 0) {
+    cluster.notes.push_back(fmt::format("{} communication group(s) left out of the vote: their op names do not occur equally often "
+                                        "(a rank lacks some), as msprof-analyze's slow_rank leaves them out",
+                                        cluster.groups_left_out));
+  }
   if (cluster.collectives == 0) {
-    cluster.notes.push_back("no collective op found on three or more ranks: ranks compared by step time only");
+    cluster.notes.push_back("no collective op to compare across ranks: ranks compared by step time only");
   } else if (cluster.ranks[best].slow_votes == 0) {
     cluster.notes.push_back(fmt::format("no rank is an outlier in any of the {} collectives (msprof-analyze's slow_rank test): "
                                         "the slowest is the one with the longest step",

@@ -32,7 +32,8 @@ struct RankAudit {
 struct ClusterAudit {
   std::string source;
   std::vector<RankAudit> ranks;          // in rank order
-  size_t collectives = 0;                // collectives found on every rank and compared
+  size_t collectives = 0;                // collectives (per group and op name) compared across three or more ranks
+  size_t groups_left_out = 0;            // communication groups whose op names occur unequally often
   int slowest = -1;                      // index into ranks
   std::string slowest_basis;             // "votes" or "step time"
   double step_skew_pct = 0;              // (longest - shortest) / mean of the ranks' step times
@@ -54,5 +55,23 @@ ClusterAudit audit_cluster(const std::vector<ProfileLocation>& ranks, const std:
 // msprof-analyze's slow_rank test on one collective's times over the ranks: the indices of the
 // outliers (Dixon's Q at 99.5 % for up to 100 values, mean - 3 sigma beyond).
 std::vector<size_t> slow_rank_outliers(const std::vector<double>& times);
+
+// One collective op of one rank, as the vote groups them: hashes of its communication group and
+// op name, and its duration. Sends and receives are none (slow_rank leaves them out).
+struct CollectiveTime {
+  uint64_t group = 0, name = 0;
+  float us = 0;
+};
+std::optional<CollectiveTime> collective_time(const ProfileTask& t);
+
+// slow_rank's vote over the ranks' collectives (slow_rank.py grouping_ops, analysis): per group,
+// per op name, the outliers of the times; a group whose op names occur unequally often (a rank
+// lacks some) is left out. `votes[i]` counts rank i's outlier ops.
+struct SlowRankVote {
+  std::vector<size_t> votes;
+  size_t compared = 0;         // (group, op name) lists of three ranks or more
+  size_t groups_left_out = 0;
+};
+SlowRankVote slow_rank_vote(const std::vector<std::vector<CollectiveTime>>& per_rank);
 
 }  // namespace pt

@@ -189,6 +189,7 @@ nlohmann::json cluster_json(const ClusterAudit& c) {
                      {"slow_votes", r.slow_votes}});
   }
   nlohmann::json j = {{"source", c.source}, {"ranks", ranks}, {"collectives_compared", c.collectives},
+                      {"communication_groups_left_out", c.groups_left_out},
                       {"step_skew_pct", c.step_skew_pct}, {"notes", c.notes}};
   if (c.slowest >= 0) {
     const RankAudit& s = c.ranks[static_cast<size_t>(c.slowest)];

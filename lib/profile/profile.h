@@ -127,8 +127,9 @@ struct Profile {
   std::vector<std::string> files;     // files actually read
   std::shared_ptr<StringPool> strings = std::make_shared<StringPool>();
   std::vector<ProfileTask> tasks;     // device tasks, sorted by start time
-  // Collective ops by name ("hcom_allReduce__445_0"), when a file lists them apart from the device
-  // tasks (kernel_details' HCCL rows, the database's COMMUNICATION_OP): how ranks are compared.
+  // Collective ops by name ("hcom_allReduce__445_0_1"), when a file lists them apart from the device
+  // tasks (the trace's HCCL lanes, else kernel_details' HCCL rows; the database's COMMUNICATION_OP),
+  // with their communication group in `site` where the file names it: how ranks are compared.
   std::vector<ProfileTask> collectives;
   std::vector<std::string> notes;     // e.g. "no trace: CMO tasks cannot be seen in kernel_details.csv"
   bool from_prefetch_tuner = false;   // read from this tool's own export

@@ -1,6 +1,7 @@
 #include "util/csv.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -40,9 +41,14 @@ double parse_number(std::string_view field, const std::string& source, size_t li
   std::string_view text = field;
   while (!text.empty() && (text.back() == '\t' || text.back() == ' ')) text.remove_suffix(1);
   while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.remove_prefix(1);
-  char buf[64];
   double v = 0;
   bool ok = false;
+  // The common case, a plain decimal: from_chars (correctly rounded, like strtod, and far faster).
+  if (!text.empty() && text.front() != '+') {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc() && ptr == text.data() + text.size() && std::isfinite(v)) return v;
+  }
+  char buf[64];
   if (!text.empty() && text.size() < sizeof(buf)) {
     std::memcpy(buf, text.data(), text.size());
     buf[text.size()] = '\0';

@@ -65,6 +65,74 @@ TEST(SlowRankOutliers, BeyondAHundredRanksThreeSigma) {
   EXPECT_EQ(slow_rank_outliers(v), (std::vector<size_t>{42}));
 }
 
+TEST(SlowRankVote, PerGroupAndOpNameAndNotAcrossGroups) {
+  // Two groups of four ranks run ops of the same names; rank 1 is short in group 7's op, so the
+  // others waited for it. Pooled across groups its time would sit among group 9's (no outlier).
+  auto op = [](uint64_t group, uint64_t name, float us) { return CollectiveTime{group, name, us}; };
+  std::vector<std::vector<CollectiveTime>> ranks(8);
+  const float g7[] = {20, 1, 20.1f, 20.2f}, g9[] = {1, 1.05f, 1.1f, 1.15f};
+  for (int r = 0; r < 4; ++r) ranks[static_cast<size_t>(r)].push_back(op(7, 100, g7[r]));
+  for (int r = 4; r < 8; ++r) ranks[static_cast<size_t>(r)].push_back(op(9, 100, g9[r - 4]));
+  SlowRankVote v = slow_rank_vote(ranks);
+  EXPECT_EQ(v.votes, (std::vector<size_t>{0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(v.compared, 2u);
+  EXPECT_EQ(v.groups_left_out, 0u);
+  // Rank 2 lacks a second op of group 7: its counts per name (4, 3) differ, the group is out.
+  for (int r : {0, 1, 3}) ranks[static_cast<size_t>(r)].push_back(op(7, 200, 5));
+  v = slow_rank_vote(ranks);
+  EXPECT_EQ(v.votes, std::vector<size_t>(8, 0));
+  EXPECT_EQ(v.compared, 1u);
+  EXPECT_EQ(v.groups_left_out, 1u);
+  // Sends and receives are not voted on.
+  ProfileTask send;
+  send.name = "hcom_send__1_0_1";
+  EXPECT_FALSE(collective_time(send).has_value());
+  send.name = "hcom_allReduce__1_0_1";
+  send.site = "tp_0";
+  send.duration_us = 3;
+  ASSERT_TRUE(collective_time(send).has_value());
+  EXPECT_EQ(collective_time(send)->us, 3.0f);
+}
+
+TEST(ClusterAudit, VotesOnlyInTheSlowRanksGroupAsMsprofAnalyzeCounts) {
+  // TP4 x DP2, rank 5 slowed: only its TP group (ranks 4-7, "tp_4") waits for it. Its votes
+  // are what msprof-analyze's slow_rank counts on the same export: 144, checked by hand with
+  //   prefetch-tuner export-profile --model Qwen3-8B --tp 4 --dp 2 --num-tokens 16 --ranks 8
+  //     --slow-rank 5:10 --jitter 1 --steps 3 --format db --out-dir D
+  //   msprof-analyze cluster -d D -m slow_rank  (SlowRank: rank 5, slowAffectCount 144, all in tp_4)
+  ScenarioInputs in;
+  in.model = "Qwen3-8B";
+  in.deployment.num_tokens = 16;
+  in.deployment.data_parallel = 2;
+  in.use_process_env = false;
+  const Scenario s = load_scenario(in);
+  TempDir tmp;
+  ProfileExportOptions o;
+  o.ranks = 8;
+  o.steps = 3;
+  o.jitter_pct = 1;
+  o.slow_rank = 5;
+  o.slow_pct = 10;
+  for (const std::string format : {"text", "db"}) {
+    SCOPED_TRACE(format);
+    o.format = format;
+    const std::string dir = tmp.path + "/" + format;
+    export_profile_to_directory(s, o, dir);
+    const ClusterAudit c = audit_cluster(find_profiles(dir), dir, nullptr, s.cap_reading, {}, 2);
+    ASSERT_EQ(c.ranks.size(), 8u);
+    EXPECT_EQ(c.ranks[static_cast<size_t>(c.slowest)].rank, 5);
+    EXPECT_EQ(c.ranks[5].slow_votes, 144u);
+    for (const auto& r : c.ranks) {
+      if (r.rank != 5) {
+        EXPECT_EQ(r.slow_votes, 0u) << r.rank;
+      }
+    }
+    EXPECT_EQ(c.groups_left_out, 0u);
+    // Ranks 0-3 do not wait for rank 5: their steps are shorter.
+    EXPECT_LT(c.ranks[0].step_us, c.ranks[4].step_us);
+  }
+}
+
 TEST(ClusterAudit, NamesTheSlowRankInEveryLayoutAndTheDatabase) {
   const Scenario s = qwen3_8b_t16();
   TempDir tmp;

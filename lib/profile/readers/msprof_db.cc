@@ -1,7 +1,7 @@
 // The profilers' SQLite export: ascend_pytorch_profiler[_<rank>].db (torch_npu, export_type db)
 // and msprof_<stamp>.db. Tasks come from TASK, named and typed by COMPUTE_TASK_INFO (compute
-// kernels) or COMMUNICATION_OP (by connection id), their other strings from STRING_IDS; steps from
-// STEP_TIME. Read row by row, in start order.
+// kernels) or COMMUNICATION_OP (by connection id; also the collectives, with their groupName), their
+// other strings from STRING_IDS; steps from STEP_TIME. Read row by row, in start order.
 #include <algorithm>
 #include <memory>
 #include <unordered_map>
@@ -36,6 +36,17 @@ struct Db {
       fail("reading its tables");
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    const bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+  }
+  bool has_column(const char* table, const char* column) const {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &s, nullptr) != SQLITE_OK) {
+      fail("reading its columns");
+    }
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
     const bool found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     return found;
@@ -95,11 +106,14 @@ void read_msprof_db_path(const std::string& path, ReadContext& ctx) {
   // Collectives by connection id (few: one per op).
   std::unordered_map<int64_t, std::string_view> collectives;
   if (db.has_table("COMMUNICATION_OP")) {
-    Statement s(db, "SELECT connectionId, opName, startNs, endNs FROM COMMUNICATION_OP ORDER BY startNs");
+    const bool grouped = db.has_column("COMMUNICATION_OP", "groupName");
+    Statement s(db, grouped ? "SELECT connectionId, opName, startNs, endNs, groupName FROM COMMUNICATION_OP ORDER BY startNs"
+                            : "SELECT connectionId, opName, startNs, endNs FROM COMMUNICATION_OP ORDER BY startNs");
     while (s.step(db)) {
       collectives.emplace(s.integer(0), str(s, 1));
       ProfileTask c;
       c.name = str(s, 1);
+      if (grouped) c.site = str(s, 4);
       c.task_type = "COMMUNICATION";
       c.start_us = ctx.origin.relative_us(s.integer(2));
       c.duration_us = static_cast<double>(s.integer(3) - s.integer(2)) / 1000.0;
