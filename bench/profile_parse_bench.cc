@@ -78,7 +78,7 @@ struct NullSax : nlohmann::json::json_sax_t {
 };
 
 void BM_NlohmannSaxInMemory(benchmark::State& state) {
-  const std::string text = pt::read_text_file(trace_file().path);
+  const std::string text = pt::read_text_file(trace_file().path, pt::kMaxProfileFileBytes);
   size_t objects = 0;
   for (auto _ : state) {
     NullSax sax;

@@ -46,8 +46,25 @@ bool parse_timestamp_ns(std::string_view text, int64_t& ns) {
   return true;
 }
 
+namespace {
+
+size_t recent_slot(std::string_view s) {
+  uint64_t head = 0, tail = 0;
+  const size_t n = std::min<size_t>(s.size(), 8);
+  if (n > 0) {
+    std::memcpy(&head, s.data(), n);
+    std::memcpy(&tail, s.data() + s.size() - n, n);
+  }
+  const uint64_t h = (head * 0x9e3779b97f4a7c15ULL) ^ (tail * 0xc2b2ae3d27d4eb4fULL) ^ (s.size() * 0x165667b19e3779f9ULL);
+  return static_cast<size_t>(h >> 54);  // 10 bits: kRecent slots
+}
+
+}  // namespace
+
 std::string_view StringPool::intern(std::string_view s) {
-  if (auto it = index_.find(s); it != index_.end()) return *it;
+  std::string_view& recent = recent_[recent_slot(s)];
+  if (recent.size() == s.size() && recent.data() && std::memcmp(recent.data(), s.data(), s.size()) == 0) return recent;
+  if (auto it = index_.find(s); it != index_.end()) return recent = *it;
   constexpr size_t kBlock = 64 * 1024;
   char* dst = nullptr;
   if (s.size() > kBlock / 4) {
@@ -66,7 +83,7 @@ std::string_view StringPool::intern(std::string_view s) {
   bytes_ += s.size();
   const std::string_view stored(dst, s.size());
   index_.insert(stored);
-  return stored;
+  return recent = stored;
 }
 
 bool ProfileTask::is_compute() const {

@@ -67,7 +67,7 @@ void check_calibration(const Calibration& c, const CalibrationTarget& now, const
   if (!differ.empty()) {
     std::string what;
     for (const auto& d : differ) what += (what.empty() ? "" : ", ") + d;
-    const std::string message = fmt::format("--calibration {}: fitted on {}, not {} ({} differ): its op durations are another "
+    const std::string message = fmt::format("--calibration {}: fitted on {}, not {} (different {}): its op durations are another "
                                             "model's or deployment's",
                                             file, describe(was), describe(now), what);
     if (!allow) throw InputError(message + "; calibrate on this one, or pass --allow-calibration-mismatch to use it anyway");
