@@ -62,8 +62,10 @@ int run_cluster(AnalyzeOptions& o, const std::vector<ProfileLocation>& locations
   ClusterAudit cluster = audit_cluster(locations, o.profile_path, plan_of, cap, options, o.threads);
   cluster.notes.insert(cluster.notes.end(), notes.begin(), notes.end());
   if (scenario) {
-    cluster.notes.push_back(fmt::format("sites matched against {} at {} tokens per step with {}", scenario->model.name,
-                                        scenario->plan.tokens.padded_tokens, scenario->config.to_additional_config()));
+    cluster.notes.push_back(fmt::format("sites matched against {} at {} tokens per step, vllm-ascend {}, with {}",
+                                        scenario->model.name, scenario->plan.tokens.padded_tokens, scenario->release->tag,
+                                        scenario->config.to_additional_config(scenario->release->semantics)));
+    for (const auto& w : scenario->warnings) cluster.notes.push_back("warning: " + w);
   }
   std::string csv;
   if (!o.cmo_csv_path.empty() && cluster.slowest >= 0) {
@@ -106,8 +108,10 @@ int run(AnalyzeOptions& o) {
   std::optional<Audit> compared;
   if (other) compared = audit_profile(*other, plan, config, cap, options);
   if (scenario) {
-    audit.notes.push_back(fmt::format("sites matched against {} at {} tokens per step with {}", scenario->model.name,
-                                      scenario->plan.tokens.padded_tokens, scenario->config.to_additional_config()));
+    audit.notes.push_back(fmt::format("sites matched against {} at {} tokens per step, vllm-ascend {}, with {}",
+                                      scenario->model.name, scenario->plan.tokens.padded_tokens, scenario->release->tag,
+                                      scenario->config.to_additional_config(scenario->release->semantics)));
+    for (const auto& w : scenario->warnings) audit.notes.push_back("warning: " + w);
   }
   std::string main_output;
   if (o.output.format == "json") {

@@ -62,8 +62,7 @@ int run(CalibrateOptions& o) {
     } else {
       throw InputError(fmt::format("{}: cannot tell the token count (no matmul input shapes); give --num-tokens", p.source));
     }
-    const StepPlan plan =
-        build_step_plan(base.model, d, base.hardware, base.layer_template, base.op_times.empty() ? nullptr : &base.op_times);
+    const StepPlan plan = base.plan_for(d);
     // A profile of another model would fit the wrong ops (and CMO rates above the HBM's).
     if (auto note = check_model_fits(p, plan)) {
       std::lock_guard<std::mutex> lock(notes_mutex);
@@ -93,7 +92,7 @@ int run(CalibrateOptions& o) {
         for (const auto& [key, us] : s->profile_us_per_step) mean.profile_us_per_step[key] += us / static_cast<double>(list.size());
       }
     }
-    const StepPlan calibrated = build_step_plan(base.model, mean.deployment, hw, base.layer_template, &table);
+    const StepPlan calibrated = build_step_plan(base.model, mean.deployment, hw, base.layer_template, *base.release, &table);
     checks.push_back(reproduce(mean, calibrated, base.config, base.cap_reading));
   }
 

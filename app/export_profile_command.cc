@@ -1,6 +1,5 @@
 // `export-profile`: the simulated run written as a profiler output directory (torch_npu or msprof
 // layout, exact formats, CMO tasks on the prefetch stream), for analyze, calibrate and other tools.
-#include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -9,6 +8,7 @@
 #include "scenario_options.h"
 #include "subcommand.h"
 #include "util/error.h"
+#include "util/file_io.h"
 
 namespace pt::app {
 
@@ -36,11 +36,19 @@ int run(ExportOptions& o) {
     o.profile.slow_pct = pct;
   }
   Scenario scenario = o.scenario.load();
-  const auto files = export_profile_to_directory(scenario, o.profile, o.out_dir);
-  uint64_t bytes = 0;
-  for (const auto& [rel, size] : files) bytes += size;
-  std::cout << fmt::format("wrote {} files ({:.1f} KB) under {}:\n", files.size(), static_cast<double>(bytes) / 1024.0, o.out_dir);
-  for (const auto& [rel, size] : files) std::cout << "  " << rel << "\n";
+  std::vector<std::pair<std::string, uint64_t>> files;
+  // One set: the directory streamed into its staging place, then the summary on stdout, which
+  // fails the run before the directory is committed, not after.
+  OutputSet out;
+  add_profile_export(out, scenario, o.profile, o.out_dir, files);
+  out.add_file("-", [&] {
+    uint64_t bytes = 0;
+    for (const auto& [rel, size] : files) bytes += size;
+    std::string summary = fmt::format("wrote {} files ({:.1f} KB) under {}:\n", files.size(), static_cast<double>(bytes) / 1024.0, o.out_dir);
+    for (const auto& [rel, size] : files) summary += "  " + rel + "\n";
+    return summary;
+  });
+  out.commit();
   return 0;
 }
 

@@ -1,10 +1,12 @@
 // prefetch-tuner: simulate and tune vllm-ascend weight prefetch into L2 on Ascend NPUs.
+#include <cstdio>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "subcommand.h"
 #include "util/error.h"
+#include "util/file_io.h"
 #include "util/printable.h"
 
 namespace pt::app {
@@ -22,7 +24,30 @@ const std::vector<Subcommand>& subcommands() {
 
 }  // namespace pt::app
 
-int main(int argc, char** argv) {
+namespace {
+
+// One line on stderr, never the whole of a huge input that a message quotes.
+void print_error(const char* kind, const char* what) {
+  std::cerr << "prefetch-tuner: " << kind << ": " << pt::excerpt(what, pt::kMaxErrorMessageBytes) << "\n";
+}
+
+// The report may still sit in stdout's buffer: a full disk or a closed pipe shows only now. A
+// run that failed already has said why, once.
+int finish(int code) {
+  if (code != 0) {
+    std::fclose(stdout);
+    return code;
+  }
+  try {
+    pt::close_stdout();
+  } catch (const pt::InputError& e) {
+    print_error("error", e.what());
+    return code == 0 ? 2 : code;
+  }
+  return code;
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"prefetch-tuner: simulate and tune vllm-ascend weight prefetch (CMO into L2) on Ascend 910B / A3"};
   app.require_subcommand(0, 1);
   std::function<int()> action;
@@ -39,7 +64,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, like every other refusal; --help still prints the usage.
-    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << " (see --help)\n";
+    print_error("error", (std::string(e.what()) + " (see --help)").c_str());
     return 2;
   }
   try {
@@ -51,12 +76,20 @@ int main(int argc, char** argv) {
       if (std::string(sub->get_name()) == "simulate") return act();
     }
   } catch (const pt::InputError& e) {
-    // Messages quote the user's input (keys, fields, names): printable() keeps them one line.
-    std::cerr << "prefetch-tuner: error: " << pt::printable(e.what()) << "\n";
+    // Messages quote the user's input (keys, fields, names): excerpt() keeps them one short line.
+    print_error("error", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "prefetch-tuner: internal error: " << pt::printable(e.what()) << "\n";
+    print_error("internal error", e.what());
     return 3;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pt::guard_standard_streams();
+  pt::install_output_cleanup();
+  return finish(run(argc, argv));
 }

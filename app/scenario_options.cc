@@ -13,9 +13,14 @@ namespace pt::app {
 
 void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   Deployment& d = inputs.deployment;
+  app.add_option("--vllm-ascend", inputs.vllm_ascend_version,
+                 "the vllm-ascend release whose prefetch code is modelled: v0.13.0rc1 .. v0.23.0 (the feature is gone "
+                 "from v0.24.0rc1)")
+      ->capture_default_str();
   model_option_ = app.add_option("--model", inputs.model,
-                 "config.json, a directory holding one, or a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, "
-                 "Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, Llama-3.1-70B)")
+                 "config.json, a directory holding one (with a quant_model_description.json, if ModelSlim wrote one), or "
+                 "a bundled model (Qwen3-8B, Qwen3-32B, Qwen3-30B-A3B, Qwen3-235B-A22B, DeepSeek-V3, Qwen3-Next-80B-A3B, "
+                 "Llama-3.1-70B, GLM-4.5-Air, Mistral-Small-24B)")
       ->capture_default_str();
   app.add_option("--hardware", inputs.hardware, "hardware profile JSON, or bundled: 910B1, 910B2, 910B3, 910B4, a3-die")
       ->capture_default_str();
@@ -23,8 +28,11 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--tensor-parallel-size,--tp,-t", d.tensor_parallel, "tensor parallel size")->capture_default_str();
   app.add_option("--data-parallel-size,--dp", d.data_parallel, "data parallel size")->capture_default_str();
   app.add_flag("--enable-expert-parallel", d.expert_parallel, "experts split over TP x DP ranks (EP)");
-  app.add_option("--quantization,-q", quantization, "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8")
-      ->capture_default_str();
+  quantization_option_ =
+      app.add_option("--quantization,-q", quantization,
+                     "bf16, w8a8 (static; experts dynamic), w8a8_dynamic, w4a8; overrides what the model directory says "
+                     "(quant_model_description.json, quantization_config)")
+          ->capture_default_str();
   if (token_list) {
     // Taken whole and split here, so that an empty entry ("8,,16") is an error, not dropped.
     num_tokens_option_ =
@@ -40,7 +48,11 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--phase", phase, "decode or prefill")->capture_default_str();
   app.add_flag("--flashcomm1,!--no-flashcomm1", d.flashcomm1,
                "VLLM_ASCEND_ENABLE_FLASHCOMM1 / sequence parallel (on by default; the MLP gate_up prefetch needs it)");
-  app.add_flag("--eager", eager, "no graph capture: decode batches are not padded");
+  app.add_flag("--eager", eager, "enforce_eager: no graph capture (decode batches are not padded) and no fusion passes");
+  app.add_option("--norm-quant-fusion", norm_quant_fusion,
+                 "graph-mode AddRMSNormQuant fusion: auto (the release: fused unless a prefetch reads the norm output), "
+                 "off (ascend_compilation_config.fuse_norm_quant false) or always")
+      ->capture_default_str();
   additional_config_option_ = app.add_option("--additional-config", additional_config,
                  "vllm-ascend --additional-config JSON (whole object or just weight_prefetch_config), inline or @FILE; "
                  "default {\"weight_prefetch_config\": {\"enabled\": true}}");
@@ -52,7 +64,9 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list) {
   app.add_option("--cap", inputs.cap_reading,
                  "code: caps where vllm-ascend's code applies them (MLP 18 MiB, MLA o_proj 16 MiB); guide: 18 MiB on every prefetch")
       ->capture_default_str();
-  app.add_option("--layer", inputs.layer_template, "layer template JSON (default: the bundled one for the model's family)");
+  app.add_option("--layer", inputs.layer_template,
+                 "layer template JSON, or a bundled one by name (dense, qwen3_moe, qwen3_moe-this-layer-w13, deepseek_v3, "
+                 "qwen3_next); default: the bundled one for the model's family");
   app.add_option("--op-times", inputs.op_times, "CSV of measured op durations: name,num_tokens,duration_us");
   app.add_option("--calibration", inputs.calibration, "calibration file written by calibrate (hardware fits and op durations)");
   app.add_flag("--allow-calibration-mismatch", inputs.allow_calibration_mismatch,
@@ -85,10 +99,15 @@ void ScenarioOptions::parse_token_list() {
 
 Scenario ScenarioOptions::load() {
   inputs.deployment.quantization = parse_quantization(quantization);
+  // Only an explicit -q overrides the checkpoint; the default yields to it.
+  inputs.deployment.quantization_source = quantization_option_ && quantization_option_->count() > 0
+                                              ? QuantizationSource::kOption
+                                              : QuantizationSource::kDefault;
   inputs.deployment.phase = parse_phase(phase);
   inputs.deployment.num_tokens = num_tokens;
   inputs.deployment.max_num_seqs = max_num_seqs;
   inputs.deployment.graph_mode = !eager;
+  inputs.deployment.norm_quant_fusion = parse_norm_quant_fusion(norm_quant_fusion);
   if (additional_config_given()) inputs.additional_config = additional_config;
   return load_scenario(inputs);
 }

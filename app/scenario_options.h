@@ -18,6 +18,7 @@ struct ScenarioOptions {
   std::string phase = "decode";
   std::string additional_config;
   bool eager = false;
+  std::string norm_quant_fusion = "auto";
 
   // `token_list`: --num-tokens takes a comma-separated workload (tune-ratio) instead of one count.
   void add_to(CLI::App& app, bool token_list = false);
@@ -28,6 +29,7 @@ struct ScenarioOptions {
   CLI::Option* additional_config_option_ = nullptr;
   CLI::Option* model_option_ = nullptr;
   CLI::Option* num_tokens_option_ = nullptr;
+  CLI::Option* quantization_option_ = nullptr;
   std::vector<int> num_tokens_list;  // filled from num_tokens_text by parse_token_list()
   std::string num_tokens_text;
   void parse_token_list();

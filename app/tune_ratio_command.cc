@@ -1,5 +1,6 @@
 // `tune-ratio`: the prefetch_ratio values that give the shortest step (or the most overlap with no
 // stall) over a workload, ready to paste into vllm-ascend.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -33,6 +34,7 @@ struct TuneOptionsCli {
   double near_optimal_pct = 0.5;
   double disable_threshold_pct = 1.0;
   std::string plot_path;
+  std::string sweep_csv_path;
   std::string config_out_path;
   std::string out_path;
 };
@@ -51,7 +53,8 @@ std::vector<WorkloadPoint> resolve_workload(TuneOptionsCli& o) {
   if (o.scenario.max_num_seqs) {
     Deployment with = d;
     with.max_num_seqs = o.scenario.max_num_seqs;
-    return workload_from_capture_sizes(with);
+    return workload_from_capture_sizes(with, find_release(o.scenario.inputs.vllm_ascend_version),
+                                       capture_model_of(load_model(o.scenario.inputs.model), with));
   }
   return {{72, 1.0}};  // the embedded default scenario
 }
@@ -67,8 +70,14 @@ int run(TuneOptionsCli& o) {
   options.near_optimal_pct = o.near_optimal_pct;
   options.disable_threshold_pct = o.disable_threshold_pct;
   if (!(o.disable_threshold_pct >= 0)) throw InputError("--disable-threshold: expected a percentage >= 0");
-  if (isatty(STDERR_FILENO) && options.method == SearchMethod::kGrid) {
-    options.progress = [](double f) { std::fprintf(stderr, "\rgrid search %5.1f %%", 100.0 * f); };
+  // On a terminal: the size of the search up front, then its progress (one line, rewritten).
+  if (isatty(STDERR_FILENO)) {
+    options.on_start = [](const SearchEstimate& e) {
+      if (e.seconds < 1) return;
+      std::fprintf(stderr, "tune-ratio: %.0f configurations, %.0f segment simulations, about %.0f s\n", e.configurations,
+                   e.segment_simulations, std::max(1.0, e.seconds));
+    };
+    options.progress = [](double f) { std::fprintf(stderr, "\rsearching %5.1f %%", 100.0 * f); };
   }
 
   o.scenario.num_tokens = workload.front().num_tokens;
@@ -78,8 +87,7 @@ int run(TuneOptionsCli& o) {
   for (const auto& p : workload) {
     Deployment d = scenario.plan.deployment;
     d.num_tokens = p.num_tokens;
-    plans.push_back(build_step_plan(scenario.model, d, scenario.hardware, scenario.layer_template,
-                                    scenario.op_times.empty() ? nullptr : &scenario.op_times));
+    plans.push_back(scenario.plan_for(d));
   }
   TuneReport report;
   report.scenario = &scenario;
@@ -101,9 +109,15 @@ int run(TuneOptionsCli& o) {
                                                    report.result.step));
   }
   if (!o.config_out_path.empty()) {
-    config = json_output(nlohmann::json{{"weight_prefetch_config", report.result.best.to_inner_json()}});
+    // What the report recommends, disabling included, for --additional-config @FILE.
+    config = json_output(nlohmann::json{
+        {"weight_prefetch_config", report.recommended_config().to_inner_json(scenario.release->semantics)}});
   }
-  write_outputs_atomically({{o.plot_path, svg}, {o.config_out_path, config}, {output_path(o.out_path), main_output}});
+  const std::string sweep = o.sweep_csv_path.empty() ? std::string() : tune_sweep_csv(report);
+  write_outputs_atomically({{o.plot_path, svg},
+                            {o.sweep_csv_path, sweep},
+                            {o.config_out_path, config},
+                            {output_path(o.out_path), main_output}});
   return 0;
 }
 
@@ -131,7 +145,10 @@ Subcommand tune_ratio_subcommand() {
                            "advise disabling prefetch when the gain over disabled is below this %")
                 ->capture_default_str();
             sub.add_option("--plot", o->plot_path, "write an SVG: step time against each ratio, heat map for two keys");
-            sub.add_option("--out", o->config_out_path, "write the tuned config to a file for --additional-config @FILE");
+            sub.add_option("--sweep-csv", o->sweep_csv_path,
+                           "write the curves behind the plot as CSV: key, ratio, workload entry, step time");
+            sub.add_option("--out", o->config_out_path,
+                           "write the recommended config (disabled when that is the advice) for --additional-config @FILE");
             sub.add_option("-o,--output", o->out_path, "write the report to a file instead of stdout");
             return [o] { return run(*o); };
           }};

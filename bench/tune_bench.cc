@@ -62,6 +62,38 @@ void BM_Grid_Qwen3_32B_step005(benchmark::State& s) { run(s, qwen3_32b(), pt::Se
 void BM_Grid_Qwen3_235B_step005(benchmark::State& s) { run(s, qwen3_235b(), pt::SearchMethod::kGrid, 0.05); }
 void BM_Grid_Qwen3_32B_step001(benchmark::State& s) { run(s, qwen3_32b(), pt::SearchMethod::kGrid, 0.01); }
 
+// The speeds behind SearchEstimate (ratio_search.cc): the time per segment simulation comes from a
+// search that is almost all table building (the default search at a fine step: time / sims), the
+// time per lookup from one that is almost all table reads (the grid: time / lookups);
+// "estimate_s" is what the guard predicted from them.
+void search_cost(benchmark::State& state, pt::SearchMethod method, double step,
+                 pt::TuneObjective objective = pt::TuneObjective::kLatency) {
+  const Workload& w = qwen3_32b();
+  pt::TuneOptions o;
+  o.objective = objective;
+  o.method = method;
+  o.step = step;
+  pt::SearchEstimate e;
+  o.on_start = [&](const pt::SearchEstimate& est) { e = est; };
+  for (auto _ : state) {
+    auto r = pt::tune_ratios(w.ptrs, w.weights, pt::CapReading::kCode, o);
+    benchmark::DoNotOptimize(r.step_time_us);
+  }
+  state.counters["sims"] = e.segment_simulations;
+  state.counters["configs"] = e.configurations;
+  state.counters["lookups"] = e.segment_lookups;
+  state.counters["estimate_s"] = e.seconds;
+}
+void BM_SearchCost_Tables_Qwen3_32B_step0001(benchmark::State& s) { search_cost(s, pt::SearchMethod::kDecomposed, 0.001); }
+void BM_SearchCost_Lookups_Qwen3_32B_grid_step001(benchmark::State& s) { search_cost(s, pt::SearchMethod::kGrid, 0.01); }
+// The overlap objective: whole-step simulations, 4 per grid value and token count.
+void BM_SearchCost_Steps_Qwen3_32B_overlap_step0001(benchmark::State& s) {
+  search_cost(s, pt::SearchMethod::kDecomposed, 0.001, pt::TuneObjective::kOverlap);
+}
+BENCHMARK(BM_SearchCost_Tables_Qwen3_32B_step0001)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SearchCost_Steps_Qwen3_32B_overlap_step0001)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SearchCost_Lookups_Qwen3_32B_grid_step001)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 BENCHMARK(BM_DefaultSearch_Qwen3_32B_step001)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DefaultSearch_Qwen3_235B_step001)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Grid_Qwen3_32B_step005)->Unit(benchmark::kMillisecond);

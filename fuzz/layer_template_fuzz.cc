@@ -1,6 +1,7 @@
 // Layer template JSON (parse_layer_template). A template that parses is instantiated with a
 // bundled model whose layer types it has (so every expression is evaluated against real shape
 // variables), and the plan is simulated with prefetch on, as simulate --layer does.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "fuzz_support.h"
 #include "hardware/hardware_profile.h"
 #include "model/model_config.h"
+#include "vllm_ascend/release.h"
 #include "sim/layer_template.h"
 #include "sim/simulator.h"
 #include "sim/step_plan.h"
@@ -46,9 +48,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const pt::StepPlan plan = pt::build_step_plan(model, d, hardware, t);
     pt::SimOptions o;
     o.record_timeline = true;
-    const pt::StepResult r = pt::simulate_step(plan, pt::WeightPrefetchConfig::defaults_enabled(), o);
+    const pt::StepResult r = pt::simulate_step(plan, pt::WeightPrefetchConfig::defaults_enabled(pt::default_release().semantics), o);
     if (!std::isfinite(r.step_time_us) || r.step_time_us < 0) {
       pt::fuzz::invariant_failed("step time not finite", std::to_string(r.step_time_us));
+    }
+    // Contention only slows ops down and a wait is never negative; beyond rounding (relative to
+    // the step) a negative one means the times lost their precision (flops "1e300" did that).
+    const double rounding = 1e-9 * std::max(1.0, r.step_time_us);
+    for (const auto& s : r.sites) {
+      if (s.active && (s.vector_slowdown_us < -rounding || s.stall_us < -rounding)) {
+        pt::fuzz::invariant_failed("negative vec slow or stall", s.site + " " + std::to_string(s.vector_slowdown_us));
+      }
     }
   });
   return 0;

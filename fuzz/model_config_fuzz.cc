@@ -7,6 +7,7 @@
 #include "hardware/hardware_profile.h"
 #include "model/linear_shapes.h"
 #include "model/model_config.h"
+#include "vllm_ascend/release.h"
 #include "sim/layer_template.h"
 #include "sim/simulator.h"
 #include "sim/step_plan.h"
@@ -23,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d.expert_parallel = size % 2 == 0;
     const pt::LayerTemplate t = pt::load_layer_template("", model);
     const pt::StepPlan plan = pt::build_step_plan(model, d, hardware, t);
-    const double step = pt::simulate_step_time(plan, pt::WeightPrefetchConfig::defaults_enabled(), pt::CapReading::kCode);
+    const double step = pt::simulate_step_time(plan, pt::WeightPrefetchConfig::defaults_enabled(pt::default_release().semantics), pt::CapReading::kCode);
     if (!std::isfinite(step) || step < 0) pt::fuzz::invariant_failed("step time not finite", std::to_string(step));
   });
   return 0;

@@ -13,3 +13,4 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_stri
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # The "tools" test (msprof-analyze on the exports) checks files, not memory safety: not run here.
 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE tools "$@"
+scripts/print-skips.sh build-asan

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh -DPREFETCH_TUNER_BUILD_TESTS=ON -DPREFETCH_TUNER_BUILD_BENCH=ON
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+scripts/print-skips.sh build

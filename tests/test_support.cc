@@ -7,12 +7,18 @@
 #include <random>
 #include <sstream>
 
-#include <mutex>
-
+#include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <mutex>
 
 #include "profile/profile.h"
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
 
 namespace pt::test {
 
@@ -66,10 +72,11 @@ void expect_matches_golden(const std::string& actual, const std::string& name) {
   }
 }
 
-CliResult run_cli(const std::string& args) {
+CliResult run_cli(const std::string& args, int timeout_s) {
   const std::string dir = make_temp_dir();
   const std::string out_path = dir + "/out", err_path = dir + "/err";
-  const std::string cmd = std::string(PT_CLI_PATH) + " " + args + " >" + out_path + " 2>" + err_path + " </dev/null";
+  const std::string cmd = "timeout -k 5 " + std::to_string(timeout_s) + " " + std::string(PT_CLI_PATH) + " " + args + " >" +
+                          out_path + " 2>" + err_path + " </dev/null";
   int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -77,6 +84,100 @@ CliResult run_cli(const std::string& args) {
   r.err = read_file(err_path);
   std::filesystem::remove_all(dir);
   return r;
+}
+
+namespace {
+
+// Runs /bin/sh -c `script` in a child, stdout and stderr to files opened before `become` runs in
+// the child (as the caller, who may then give up its rights); `become` returns false to give up.
+CliResult run_shell(const std::string& script, const std::function<bool()>& become) {
+  const std::string dir = make_temp_dir();
+  const std::string out_path = dir + "/out", err_path = dir + "/err";
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    if (!become()) ::_exit(125);
+    ::setenv("PT_CLI", PT_CLI_PATH, 1);
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out);
+  ::close(err);
+  CliResult r;
+  const int status = wait_for(pid);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+}  // namespace
+
+CliResult run_script(const std::string& script) {
+  return run_shell(script, [] { return true; });
+}
+
+CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason) {
+  const struct passwd* nobody = ::getpwnam("nobody");
+  if (::geteuid() != 0 || !nobody) {
+    skip_reason = ::geteuid() != 0 ? "not root: cannot switch to the user nobody" : "no user nobody on this machine";
+    return {};
+  }
+  const uid_t uid = nobody->pw_uid;
+  const gid_t gid = nobody->pw_gid;
+  const CliResult r = run_shell("timeout -k 5 300 \"$PT_CLI\" " + args, [uid, gid] {
+    return ::setgroups(0, nullptr) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
+  });
+  if (r.exit_code == 125) skip_reason = "could not switch to the user nobody (setgid/setuid refused)";
+  return r;
+}
+
+CliResult run_in_mount_namespace(const std::string& script, std::string& skip_reason) {
+  static const std::string why = [] {
+    if (::geteuid() != 0) return std::string("not root: cannot mount a tmpfs in a private mount namespace");
+    const int status = std::system("unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t tmpfs -o size=64k "
+                                   "tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\"' >/dev/null 2>&1");
+    if (status != 0) return std::string("unshare -m / mount -t tmpfs is not permitted here (a container without CAP_SYS_ADMIN?)");
+    return std::string();
+  }();
+  if (!why.empty()) {
+    skip_reason = why;
+    return {};
+  }
+  return run_shell("exec unshare -m --propagation private sh -c " + shell_quote(script), [] { return true; });
+}
+
+int spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> argv_storage{PT_CLI_PATH};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_for(int pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
 }
 
 std::string shell_quote(const std::string& s) {
@@ -117,9 +218,7 @@ std::string round_hardware_json() {
     "fork_us": {"value": 0, "source": "test"},
     "join_us": {"value": 0, "source": "test"},
     "comm_GBps": {"value": 100, "source": "test"},
-    "comm_latency_us": {"value": 0, "source": "test"},
-    "prefetch_cap_bytes": {"value": 18874368, "source": "test", "estimate": false},
-    "mla_o_proj_cap_bytes": {"value": 16777216, "source": "test", "estimate": true}
+    "comm_latency_us": {"value": 0, "source": "test", "estimate": true}
   }
 })";
 }

@@ -2,6 +2,7 @@
 // Helpers shared by the tests: paths into the source tree, golden-file comparison, running the CLI.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -48,8 +49,29 @@ struct CliResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller).
-CliResult run_cli(const std::string& args);
+// Runs the built prefetch-tuner binary with `args` (shell-quoted by the caller), killed after
+// `timeout_s` seconds (exit code 124: it hung).
+CliResult run_cli(const std::string& args, int timeout_s = 300);
+
+// Runs `script` with /bin/sh, stdin from /dev/null, stdout and stderr captured; the binary is
+// "$PT_CLI" in it. For what run_cli cannot say: redirections of the binary's own stdout (>/dev/full,
+// >&-), a reader beside it.
+CliResult run_script(const std::string& script);
+
+// The same as the unprivileged user "nobody" (the command runs with its uid and gid), so that a
+// file of mode 000 is unreadable even when the suite runs as root. Needs root; `skip_reason` is
+// set (and nothing is run) when the user cannot be switched.
+CliResult run_cli_as_nobody(const std::string& args, std::string& skip_reason);
+
+// Runs `script` with /bin/sh in a private mount namespace (unshare -m), where it may mount a small
+// tmpfs or bind-mount a file without touching the machine's mounts. PT_CLI in its environment is
+// the binary. `skip_reason` is set when this machine cannot make one (no root, no unshare).
+CliResult run_in_mount_namespace(const std::string& script, std::string& skip_reason);
+
+// The binary started in the background with `args` (no shell), stdout and stderr to the files
+// given; returns its pid. wait_for() returns waitpid's status.
+int spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path);
+int wait_for(int pid);
 
 // `s` quoted for /bin/sh: 'it'\''s' for it's.
 std::string shell_quote(const std::string& s);

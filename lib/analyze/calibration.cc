@@ -92,6 +92,8 @@ RunSample sample_run(const Profile& p, const StepPlan& plan, const WeightPrefetc
   s.source = p.source;
   s.deployment = plan.deployment;
   s.tokens = plan.tokens.padded_tokens;
+  s.hbm_GBps = plan.hardware.hbm_GBps;
+  s.cmo_setup_us = plan.hardware.cmo_setup_us;
   const Audit audit = audit_profile(p, &plan, config, cap_reading);
   // Matmuls that read prefetched bytes from L2 run faster than their HBM traffic says: they stay
   // in the op fits but not in the bandwidth fit.
@@ -126,7 +128,10 @@ RunSample sample_run(const Profile& p, const StepPlan& plan, const WeightPrefetc
     }
   }
   for (const auto& cmo : audit.cmos) {
-    if (cmo.GBps > 0) s.cmo_GBps.push_back(static_cast<float>(cmo.GBps));
+    if (cmo.bytes > 0 && cmo.duration_us > 0) {
+      auto [it, fresh] = s.cmo_fastest.emplace(cmo.bytes, cmo.duration_us);
+      if (!fresh) it->second = std::min(it->second, cmo.duration_us);
+    }
   }
   return s;
 }
@@ -142,7 +147,8 @@ Calibration fit_samples(const std::vector<RunSample>& samples) {
   // key -> token count -> durations, over the samples in order.
   std::map<std::string, std::map<double, std::vector<float>>> points;
   std::map<double, std::vector<float>> matmuls;
-  std::vector<float> eff, vector_eff, cmo_rates;
+  std::vector<float> eff, vector_eff;
+  std::map<double, double> cmo_fastest;
   for (const auto& s : samples) {
     c.sources.push_back(s.source);
     for (const auto& [key, v] : s.durations) {
@@ -152,7 +158,10 @@ Calibration fit_samples(const std::vector<RunSample>& samples) {
     for (const auto& [bytes, v] : s.matmuls) matmuls[bytes].insert(matmuls[bytes].end(), v.begin(), v.end());
     eff.insert(eff.end(), s.matmul_efficiency.begin(), s.matmul_efficiency.end());
     vector_eff.insert(vector_eff.end(), s.vector_efficiency.begin(), s.vector_efficiency.end());
-    cmo_rates.insert(cmo_rates.end(), s.cmo_GBps.begin(), s.cmo_GBps.end());
+    for (const auto& [bytes, us] : s.cmo_fastest) {
+      auto [it, fresh] = cmo_fastest.emplace(bytes, us);
+      if (!fresh) it->second = std::min(it->second, us);
+    }
   }
   if (points.empty()) throw InputError("calibrate: the profile holds no compute task to fit");
 
@@ -186,8 +195,20 @@ Calibration fit_samples(const std::vector<RunSample>& samples) {
   } else {
     auto [overhead, us_per_byte] = fit_grouped(matmuls);
     if (us_per_byte > 0 && overhead >= 0) {
-      c.hardware.push_back({"hbm_GBps", 1.0 / us_per_byte / 1e3,
-                            fmt::format("least squares over {} matmuls: duration = overhead + bytes / bandwidth", matmul_count)});
+      // A decode matmul shows the rate it streams at alone, not the HBM peak that concurrent
+      // transfers share: the fit sets the streaming efficiency against the profile's peak, and
+      // raises the peak only when the matmuls beat it.
+      const double rate_GBps = 1.0 / us_per_byte / 1e3;
+      const double peak_GBps = samples.front().hbm_GBps;
+      const std::string basis =
+          fmt::format("least squares over {} matmuls: duration = overhead + bytes / ({:.0f} GB/s)", matmul_count, rate_GBps);
+      if (rate_GBps <= peak_GBps) {
+        c.hardware.push_back({"matmul_stream_efficiency", rate_GBps / peak_GBps,
+                              fmt::format("{}, against hbm_GBps {:.0f}", basis, peak_GBps)});
+      } else {
+        c.hardware.push_back({"hbm_GBps", rate_GBps, basis + ", above the profile's peak"});
+        c.hardware.push_back({"matmul_stream_efficiency", 1.0, "the matmuls stream at the fitted peak"});
+      }
       c.hardware.push_back({"op_overhead_us", overhead, "intercept of the same fit"});
     } else {
       c.notes.push_back(fmt::format("the matmul fit gave overhead {:.2f} us and {:.3g} us/byte: not physical, "
@@ -209,12 +230,46 @@ Calibration fit_samples(const std::vector<RunSample>& samples) {
     c.notes.push_back("no compute-bound vector op in the profile (their time is overhead and HBM traffic): "
                       "vector_efficiency left as it was; the fitted op durations carry their real cost");
   }
-  if (!cmo_rates.empty()) {
-    std::sort(cmo_rates.begin(), cmo_rates.end());
-    // The fastest CMOs are the least contended: the upper decile approximates the engine's own rate.
-    const double p90 = cmo_rates[std::min(cmo_rates.size() - 1, cmo_rates.size() * 9 / 10)];  // float: GB/s to 7 digits
-    c.hardware.push_back({"cmo_GBps", p90, fmt::format("90th percentile of bytes / duration over {} CMO tasks "
-                                                       "(slower ones shared HBM with their window)", cmo_rates.size())});
+  // A CMO task lasts its set-up plus its bytes at the engine's rate, and longer when it shares HBM
+  // with the ops beside it. The engine's own line lies under every task: of the lower convex hull
+  // of (bytes, fastest duration), the edge with the smallest slope and a non-negative intercept.
+  if (cmo_fastest.size() >= 2) {
+    std::vector<std::pair<double, double>> hull;  // lower hull, by bytes
+    for (const auto& point : cmo_fastest) {
+      while (hull.size() >= 2) {
+        const auto& [x1, y1] = hull[hull.size() - 2];
+        const auto& [x2, y2] = hull.back();
+        // Drop the middle point when it lies on or above the chord.
+        if ((y2 - y1) * (point.first - x1) >= (point.second - y1) * (x2 - x1)) hull.pop_back();
+        else break;
+      }
+      hull.push_back(point);
+    }
+    double best_slope = 0, best_setup = 0;
+    for (size_t i = 1; i < hull.size(); ++i) {
+      const double slope = (hull[i].second - hull[i - 1].second) / (hull[i].first - hull[i - 1].first);
+      const double setup = hull[i - 1].second - slope * hull[i - 1].first;
+      if (slope > 0 && setup >= 0 && (best_slope == 0 || slope < best_slope)) {
+        best_slope = slope;
+        best_setup = setup;
+      }
+    }
+    if (best_slope > 0) {
+      c.hardware.push_back({"cmo_GBps", 1.0 / best_slope / 1e3,
+                            fmt::format("lower envelope of the fastest CMO task of each of {} sizes: duration = set-up + "
+                                        "bytes / rate", cmo_fastest.size())});
+      c.hardware.push_back({"cmo_setup_us", best_setup, "intercept of the same line"});
+    } else {
+      c.notes.push_back("the CMO tasks give no line with a positive rate and set-up: CMO rate left as it was");
+    }
+  } else if (cmo_fastest.size() == 1) {
+    const auto& [bytes, us] = *cmo_fastest.begin();
+    const double setup = samples.front().cmo_setup_us;
+    if (us > setup) {
+      c.hardware.push_back({"cmo_GBps", bytes / (us - setup) / 1e3,
+                            fmt::format("fastest of the CMO tasks, one size only: bytes / (duration - the profile's "
+                                        "set-up of {:.2f} us)", setup)});
+    }
   } else {
     c.notes.push_back("no CMO task with known bytes: cmo_GBps left as it was (give --model and --additional-config)");
   }

@@ -36,7 +36,9 @@ struct RunSample {
   double tokens = 0;
   std::map<std::string, std::vector<float>> durations;  // op key -> task durations (us)
   std::map<double, std::vector<float>> matmuls;         // HBM bytes -> durations of matmuls reading no prefetched bytes
-  std::vector<float> matmul_efficiency, vector_efficiency, cmo_GBps;
+  std::vector<float> matmul_efficiency, vector_efficiency;
+  std::map<double, double> cmo_fastest;                 // CMO bytes -> shortest task moving them (the least contended)
+  double hbm_GBps = 0, cmo_setup_us = 0;                // the plan's hardware, which the fit is set against
   double profile_step_us = 0;                           // mean of the steps' spans
   std::map<std::string, double> profile_us_per_step;    // op key -> time per step
 };

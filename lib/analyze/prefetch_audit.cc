@@ -149,11 +149,14 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       for (const auto& site : type.sites) {
         if (!site.gated_on) continue;
         SiteInfo info{site.site, site.ratio_key ? ratio_key_name(*site.ratio_key) : "enabled", site.weight_bytes,
-                      issued.count(site.site) ? issued[site.site] : 0, site.code_cap_bytes};
+                      issued.count(site.site) ? issued[site.site] : 0, site.cap_bytes};
         const auto& ops = type.ops;
         const std::string before = site.fork_op > 0 ? ops[static_cast<size_t>(site.fork_op - 1)].type : "";
-        const std::string window = site.on_compute_stream ? "" : ops[static_cast<size_t>(site.join_op)].type;
-        const std::string target = ops[static_cast<size_t>(site.target_op)].type;
+        // Sites whose wait comes after their target (mlp.gate_up), or that have none, are told
+        // apart by the op their CMO's bytes serve.
+        const int last = site.join_op >= 0 ? site.join_op : site.target_op;
+        const std::string window = site.on_compute_stream || last < 0 ? "" : ops[static_cast<size_t>(last)].type;
+        const std::string target = site.target_op >= 0 ? ops[static_cast<size_t>(site.target_op)].type : "";
         // A key two different sites share cannot tell them apart: mark it ambiguous (empty site).
         auto add = [&info](auto& map, const auto& key) {
           auto [it, fresh] = map.emplace(key, info);
@@ -349,6 +352,28 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
   }
 
   audit.cmo_count = audit.cmos.size();
+
+  // One wait lets the compute stream through once everything queued before it is done: the time it
+  // waits is split among the CMOs it waited for in FIFO order (each its part past the one before),
+  // as the simulator charges it.
+  {
+    std::map<double, std::vector<CmoAudit*>> by_wait;
+    for (auto& c : audit.cmos) {
+      if (!c.on_compute_stream && c.late_us > 0) by_wait[c.window_end_us].push_back(&c);
+    }
+    for (auto& [wait_start, list] : by_wait) {
+      std::sort(list.begin(), list.end(), [](const CmoAudit* a, const CmoAudit* b) {
+        return a->start_us + a->duration_us < b->start_us + b->duration_us;
+      });
+      double prev_end = wait_start;
+      for (CmoAudit* c : list) {
+        const double end = c->start_us + c->duration_us;
+        c->stall_us = std::max(0.0, end - prev_end);
+        prev_end = std::max(prev_end, end);
+      }
+    }
+  }
+
   // Per site over all layers and steps.
   std::map<std::string, std::vector<const CmoAudit*>> groups;
   std::vector<std::string> order;
@@ -392,7 +417,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     if (info != by_site.end()) {
       s.weight_bytes = info->second.weight_bytes;
       if (config && info->second.config_key != "enabled") {
-        if (auto key = ratio_key_from_name(info->second.config_key)) s.current_ratio = (*config)[*key];
+        if (auto key = ratio_key_from_name(info->second.config_key)) s.current_ratio = (*config)[*key].ratio;
       }
     }
     const bool on_compute = list.front()->on_compute_stream;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -27,6 +28,10 @@ const std::vector<ModuleSpec>& modules() {
   return specs;
 }
 
+bool module_exists(const ModuleSpec& m, const Semantics& s) { return s.has_mlp_module || std::string(m.module) != "mlp"; }
+
+constexpr long long kLegacyDefaultBytes = 18LL * 1024 * 1024;  // envs.py default of both sizes
+
 class Reporter {
  public:
   Reporter(bool lenient, PrefetchConfigParse& out) : lenient_(lenient), out_(out) {}
@@ -37,14 +42,13 @@ class Reporter {
     }
     out_.warnings.push_back(fmt::format("{}: {}: {}; {}", at.source(), at.path(), what, vllm_does));
   }
-  bool lenient() const { return lenient_; }
 
  private:
   bool lenient_;
   PrefetchConfigParse& out_;
 };
 
-// Python truthiness of a JSON value, as `if enabled:` reads it.
+// Python truthiness of a JSON value, as `if enabled:` and `x or default` read it.
 bool python_truthy(const Json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0;
@@ -53,103 +57,74 @@ bool python_truthy(const Json& v) {
   return false;
 }
 
-void parse_ratio_module(const JsonReader& module, const ModuleSpec& spec, WeightPrefetchConfig& config,
-                        Reporter& reporter, PrefetchConfigParse& out) {
-  if (!module.node().is_object()) {
-    if (module.node().is_null()) {
-      out.notes.push_back(fmt::format("{}: null: vllm-ascend uses this module's defaults", module.path()));
-      return;
-    }
-    module.fail(fmt::format("expected an object like {{\"{}\": 1.0}}, got {}", spec.linears[0].first, module.type_name()));
-  }
-  if (module.node().empty()) {
-    out.notes.push_back(fmt::format("{}: empty object: vllm-ascend falls back to this module's defaults", module.path()));
-    return;
-  }
-  // A module that is given replaces the defaults: a linear it leaves out gets ratio 0.
-  for (const auto& [name, key] : spec.linears) config[key] = 0.0;
-  for (auto it = module.node().begin(); it != module.node().end(); ++it) {
-    JsonReader value = module.child(it.key());
-    const std::pair<const char*, RatioKey>* match = nullptr;
-    for (const auto& l : spec.linears) {
-      if (it.key() == l.first) match = &l;
-    }
-    if (!match) {
-      std::string expected;
-      for (const auto& l : spec.linears) expected += fmt::format("{}\"{}\"", expected.empty() ? "" : ", ", l.first);
-      reporter.ignored(value, fmt::format("unknown linear (expected {})", expected), "vllm-ascend ignores it");
-      continue;
-    }
-    const Json& v = value.node();
-    if (v.is_boolean()) {
-      // Python: 0 <= True <= 1 holds, so True reads as ratio 1 and False as 0.
-      reporter.ignored(value, fmt::format("expected a number in [0, 1], got {}", value.type_name()),
-                       fmt::format("vllm-ascend reads it as ratio {}", v.get<bool>() ? 1 : 0));
-      config[match->second] = v.get<bool>() ? 1.0 : 0.0;
-      continue;
-    }
-    if (!v.is_number()) {
-      // Python compares 0 <= "0.5" and raises TypeError: vllm-ascend fails at start-up.
-      value.fail(fmt::format("expected a number in [0, 1], got {} (vllm-ascend itself fails at start-up on this)",
-                             value.type_name()));
-    }
-    double r = value.number();
-    if (r < 0 || r > 1) {
-      reporter.ignored(value, fmt::format("expected a number in [0, 1], got {}", r),
-                       "vllm-ascend silently drops a ratio outside [0, 1], so this linear gets ratio 0");
-      config[match->second] = 0.0;
-      continue;
-    }
-    config[match->second] = r;
-  }
-  for (const auto& [name, key] : spec.linears) {
-    if (!module.has(name)) {
-      out.notes.push_back(fmt::format("{}.{}: not given while \"{}\" is: vllm-ascend prefetches nothing for it "
-                                      "(ratio 0, not the default {})",
-                                      module.path(), name, spec.module, default_ratio(key)));
-    }
-  }
+// One module of prefetch_ratio as ModuleWeightPrefetchConfig holds it after __post_init__: the
+// ratios kept (0 <= r <= 1; others dropped) by linear name, unknown names included, since they
+// count toward `any(self.prefetch_ratio.values())`.
+struct ModuleRatios {
+  std::map<std::string, double> kept;
+  bool from_defaults = false;
+};
+
+ModuleRatios module_defaults(const ModuleSpec& spec) {
+  ModuleRatios m;
+  m.from_defaults = true;
+  for (const auto& [name, key] : spec.linears) m.kept[name] = default_ratio(key);
+  return m;
 }
 
-void parse_inner(const JsonReader& inner, WeightPrefetchConfig& config, Reporter& reporter, PrefetchConfigParse& out) {
-  if (inner.node().is_null()) return;
-  inner.expect_object();
-  for (auto it = inner.node().begin(); it != inner.node().end(); ++it) {
-    const std::string& key = it.key();
-    JsonReader value = inner.child(key);
-    if (key == "enabled") {
-      if (value.node().is_boolean()) {
-        config.enabled = value.node().get<bool>();
-      } else {
-        bool truthy = python_truthy(value.node());
-        reporter.ignored(value, fmt::format("expected true or false, got {}", value.type_name()),
-                         fmt::format("vllm-ascend reads it as {} (Python truthiness)", truthy ? "true" : "false"));
-        config.enabled = truthy;
-      }
-    } else if (key == "prefetch_ratio") {
-      if (value.node().is_null()) continue;
-      if (!value.node().is_object()) {
-        value.fail(fmt::format("expected an object of modules (attn, moe, mlp), got {}", value.type_name()));
-      }
-      for (auto m = value.node().begin(); m != value.node().end(); ++m) {
-        const ModuleSpec* spec = nullptr;
-        for (const auto& s : modules()) {
-          if (m.key() == s.module) spec = &s;
-        }
-        if (!spec) {
-          reporter.ignored(value.child(m.key()), "unknown module (expected \"attn\", \"moe\" or \"mlp\")",
-                           "vllm-ascend ignores it");
-          continue;
-        }
-        parse_ratio_module(value.child(m.key()), *spec, config, reporter, out);
-      }
-    } else if (key == "enable") {
-      reporter.ignored(value, "unknown key; did you mean \"enabled\"?",
-                       "vllm-ascend ignores it, so prefetch stays disabled");
-    } else {
-      reporter.ignored(value, "unknown key (expected \"enabled\" or \"prefetch_ratio\")", "vllm-ascend ignores it");
-    }
+[[noreturn]] void startup_failure(const JsonReader& at, const std::string& what, const std::string& why) {
+  at.fail(fmt::format("{}: vllm-ascend fails at start-up on this ({})", what, why));
+}
+
+ModuleRatios read_module(const JsonReader& value, const ModuleSpec& spec, const Release& release, Reporter& reporter,
+                         PrefetchConfigParse& out) {
+  const Semantics& s = release.semantics;
+  const Json& v = value.node();
+  if (s.missing_module_uses_defaults && !python_truthy(v)) {
+    // weight_prefetch.py: `prefetch_ratio.get("attn", {}) or {"qkv": 1.0, "o": 1.0}`.
+    out.notes.push_back(fmt::format("{}: {}: vllm-ascend {} falls back to this module's defaults", value.path(),
+                                    v.is_null() ? "null" : "empty", release.tag));
+    return module_defaults(spec);
   }
+  if (!v.is_object()) {
+    // ModuleWeightPrefetchConfig.__post_init__ calls self.prefetch_ratio.items().
+    startup_failure(value, fmt::format("expected an object like {{\"{}\": 1.0}}, got {}", spec.linears[0].first,
+                                       value.type_name()),
+                    fmt::format("{} {} has no .items()", release.tag, v.is_null() ? "None" : value.type_name()));
+  }
+  ModuleRatios m;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    JsonReader entry = value.child(it.key());
+    const Json& r = entry.node();
+    bool known = false;
+    for (const auto& l : spec.linears) known = known || it.key() == l.first;
+    if (!r.is_number() && !r.is_boolean()) {
+      // `0 <= ratio <= 1` on a str, None, list or dict raises TypeError.
+      startup_failure(entry, fmt::format("expected a number in [0, 1], got {}", entry.type_name()),
+                      "the comparison 0 <= ratio <= 1 raises TypeError");
+    }
+    const double ratio = r.is_boolean() ? (r.get<bool>() ? 1.0 : 0.0) : r.get<double>();
+    if (!known) {
+      std::string expected;
+      for (const auto& l : spec.linears) expected += fmt::format("{}\"{}\"", expected.empty() ? "" : ", ", l.first);
+      reporter.ignored(entry, fmt::format("unknown linear (expected {})", expected),
+                       ratio >= 0 && ratio <= 1 && ratio != 0
+                           ? "vllm-ascend prefetches nothing for it, but its non-zero ratio keeps the module enabled"
+                           : "vllm-ascend ignores it");
+    } else if (r.is_boolean()) {
+      // Python: 0 <= True <= 1 holds, so True reads as ratio 1 and False as 0.
+      reporter.ignored(entry, fmt::format("expected a number in [0, 1], got {}", entry.type_name()),
+                       fmt::format("vllm-ascend reads it as ratio {}", r.get<bool>() ? 1 : 0));
+    }
+    if (!(ratio >= 0 && ratio <= 1)) {
+      reporter.ignored(entry, fmt::format("expected a number in [0, 1], got {}", ratio),
+                       "vllm-ascend silently drops a ratio outside [0, 1]; inside an enabled module the key then "
+                       "prefetches its whole tensor");
+      continue;
+    }
+    m.kept[it.key()] = ratio;
+  }
+  return m;
 }
 
 }  // namespace
@@ -165,6 +140,27 @@ const char* ratio_key_name(RatioKey key) {
   return "?";
 }
 
+const char* ratio_module_name(RatioKey key) {
+  switch (key) {
+    case RatioKey::kAttnQkv:
+    case RatioKey::kAttnO: return "attn";
+    case RatioKey::kMoeGateUp: return "moe";
+    case RatioKey::kMlpGateUp:
+    case RatioKey::kMlpDown: return "mlp";
+  }
+  return "?";
+}
+
+std::vector<RatioKey> module_keys(RatioKey key) {
+  for (const auto& m : modules()) {
+    if (std::string(m.module) != ratio_module_name(key)) continue;
+    std::vector<RatioKey> keys;
+    for (const auto& [name, k] : m.linears) keys.push_back(k);
+    return keys;
+  }
+  return {key};
+}
+
 std::optional<RatioKey> ratio_key_from_name(const std::string& name) {
   for (int i = 0; i < kNumRatioKeys; ++i) {
     if (name == ratio_key_name(static_cast<RatioKey>(i))) return static_cast<RatioKey>(i);
@@ -174,35 +170,57 @@ std::optional<RatioKey> ratio_key_from_name(const std::string& name) {
 
 double default_ratio(RatioKey key) { return key == RatioKey::kMoeGateUp ? 0.8 : 1.0; }
 
-WeightPrefetchConfig WeightPrefetchConfig::defaults_enabled() {
+WeightPrefetchConfig WeightPrefetchConfig::disabled() { return WeightPrefetchConfig{}; }
+
+WeightPrefetchConfig WeightPrefetchConfig::defaults_enabled(const Semantics& semantics) {
   WeightPrefetchConfig c;
   c.enabled = true;
+  for (const auto& m : modules()) {
+    if (!module_exists(m, semantics)) continue;
+    for (const auto& [name, key] : m.linears) c[key] = KeySetting{true, default_ratio(key), std::nullopt};
+  }
   return c;
 }
 
-nlohmann::json WeightPrefetchConfig::to_inner_json() const {
-  // Ratios are written with at most 6 decimals so that they read back bit-identical after rounding.
-  auto r = [&](RatioKey k) { return std::round((*this)[k] * 1e6) / 1e6; };
-  nlohmann::json ratio = {
-      {"attn", {{"qkv", r(RatioKey::kAttnQkv)}, {"o", r(RatioKey::kAttnO)}}},
-      {"moe", {{"gate_up", r(RatioKey::kMoeGateUp)}}},
-      {"mlp", {{"gate_up", r(RatioKey::kMlpGateUp)}, {"down", r(RatioKey::kMlpDown)}}},
-  };
+nlohmann::json WeightPrefetchConfig::to_inner_json(const Semantics& semantics) const {
+  nlohmann::json ratio = nlohmann::json::object();
+  for (const auto& m : modules()) {
+    if (!module_exists(m, semantics)) continue;
+    bool module_on = false;
+    for (const auto& [name, key] : m.linears) module_on = module_on || ((*this)[key].on && !(*this)[key].legacy_bytes);
+    nlohmann::json entries = nlohmann::json::object();
+    // A module that is off is written with every ratio 0: the only way vllm-ascend turns it off.
+    for (const auto& [name, key] : m.linears) entries[name] = module_on ? (*this)[key].ratio : 0.0;
+    ratio[m.module] = entries;
+  }
   return nlohmann::json{{"enabled", enabled}, {"prefetch_ratio", ratio}};
 }
 
-std::string WeightPrefetchConfig::to_additional_config() const {
-  return nlohmann::json{{"weight_prefetch_config", to_inner_json()}}.dump();
+std::string WeightPrefetchConfig::to_additional_config(const Semantics& semantics) const {
+  return nlohmann::json{{"weight_prefetch_config", to_inner_json(semantics)}}.dump();
 }
 
-PrefetchConfigParse parse_prefetch_config(const std::string& text, const std::string& source, bool lenient) {
+std::vector<std::string> WeightPrefetchConfig::legacy_env(const Semantics& semantics) const {
+  const KeySetting& g = (*this)[RatioKey::kMlpGateUp];
+  const KeySetting& d = (*this)[RatioKey::kMlpDown];
+  if (semantics.legacy_mlp_env == LegacyMlpEnv::kGone || !(g.legacy_bytes || d.legacy_bytes)) return {};
+  std::vector<std::string> env{"VLLM_ASCEND_ENABLE_PREFETCH_MLP=1"};
+  auto bytes = [](const KeySetting& k) { return static_cast<long long>(k.legacy_bytes.value_or(kLegacyDefaultBytes)); };
+  env.push_back(fmt::format("VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE={}", bytes(g)));
+  env.push_back(fmt::format("VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE={}", bytes(d)));
+  return env;
+}
+
+PrefetchConfigParse parse_prefetch_config(const std::string& text, const std::string& source, bool lenient,
+                                          const Release& release) {
+  const Semantics& sem = release.semantics;
   PrefetchConfigParse out;
   std::vector<std::string> duplicates;
   Json json = parse_json_text(text, source, &duplicates);
   JsonReader root(json, source);
   root.expect_object();
   Reporter reporter(lenient, out);
-  WeightPrefetchConfig config;  // vllm-ascend: enabled False, default ratios
+  WeightPrefetchConfig config;
 
   const bool whole = root.has("weight_prefetch_config");
   const bool inner_form = !whole && (root.has("enabled") || root.has("prefetch_ratio") || root.has("enable"));
@@ -218,33 +236,127 @@ PrefetchConfigParse parse_prefetch_config(const std::string& text, const std::st
     }
     out.warnings.push_back(fmt::format("{}: {}: duplicate key; vllm-ascend keeps the last value", source, path));
   }
-  if (whole) {
-    out.had_weight_prefetch_config = true;
-    parse_inner(root.child("weight_prefetch_config"), config, reporter, out);
-    // Other additional-config keys belong to other vllm-ascend features; they are not ours to judge.
-  } else if (inner_form) {
-    out.had_weight_prefetch_config = true;
-    parse_inner(root, config, reporter, out);
-  } else if (!json.empty()) {
-    out.notes.push_back(fmt::format("{}: no \"weight_prefetch_config\": vllm-ascend leaves weight prefetch disabled",
-                                    source));
+  if (!whole && !inner_form) {
+    if (!json.empty()) {
+      out.notes.push_back(fmt::format("{}: no \"weight_prefetch_config\": vllm-ascend leaves weight prefetch disabled",
+                                      source));
+    }
+    out.config = config;
+    return out;
+  }
+  out.had_weight_prefetch_config = true;
+  const JsonReader inner = whole ? root.child("weight_prefetch_config") : root;
+  if (!inner.node().is_object()) {
+    // ascend_config.py: WeightPrefetchConfig(additional_config.get("weight_prefetch_config", {})) calls .get on it.
+    startup_failure(inner, fmt::format("expected an object, got {}", inner.type_name()),
+                    fmt::format("{} WeightPrefetchConfig calls .get on a {}", release.tag,
+                                inner.node().is_null() ? "None" : inner.type_name()));
+  }
+  std::optional<JsonReader> ratio_node;
+  for (auto it = inner.node().begin(); it != inner.node().end(); ++it) {
+    const std::string& key = it.key();
+    JsonReader value = inner.child(key);
+    if (key == "enabled") {
+      if (value.node().is_boolean()) {
+        config.enabled = value.node().get<bool>();
+      } else {
+        const bool truthy = python_truthy(value.node());
+        reporter.ignored(value, fmt::format("expected true or false, got {}", value.type_name()),
+                         fmt::format("vllm-ascend reads it as {} (Python truthiness)", truthy ? "true" : "false"));
+        config.enabled = truthy;
+      }
+    } else if (key == "prefetch_ratio") {
+      ratio_node = value;
+    } else if (key == "enable") {
+      reporter.ignored(value, "unknown key; did you mean \"enabled\"?", "vllm-ascend ignores it, so prefetch stays disabled");
+    } else {
+      reporter.ignored(value, "unknown key (expected \"enabled\" or \"prefetch_ratio\")", "vllm-ascend ignores it");
+    }
+  }
+
+  // The modules as WeightPrefetchMethod builds them.
+  std::map<std::string, ModuleRatios> resolved;
+  if (!ratio_node) {
+    // prefetch_ratio absent: the class default dict (v0.13 / v0.14 have no "mlp" in it).
+    for (const auto& m : modules()) {
+      if (module_exists(m, sem)) resolved[m.module] = module_defaults(m);
+    }
+  } else {
+    const JsonReader& pr = *ratio_node;
+    if (!pr.node().is_object()) {
+      startup_failure(pr, fmt::format("expected an object of modules (attn, moe, mlp), got {}", pr.type_name()),
+                      fmt::format("{} WeightPrefetchMethod calls prefetch_ratio.get(\"attn\", {{}}) on a {}", release.tag,
+                                  pr.node().is_null() ? "None" : pr.type_name()));
+    }
+    for (auto it = pr.node().begin(); it != pr.node().end(); ++it) {
+      const ModuleSpec* spec = nullptr;
+      for (const auto& m : modules()) {
+        if (it.key() == m.module) spec = &m;
+      }
+      if (!spec) {
+        reporter.ignored(pr.child(it.key()), "unknown module (expected \"attn\", \"moe\" or \"mlp\")",
+                         "vllm-ascend ignores it");
+      } else if (!module_exists(*spec, sem)) {
+        reporter.ignored(pr.child(it.key()), fmt::format("vllm-ascend {} has no \"mlp\" module", release.tag),
+                         "it is ignored; on this release the MLP prefetch runs only from VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 "
+                         "(--env), with VLLM_ASCEND_MLP_{GATE_UP,DOWN}_PREFETCH_SIZE");
+      }
+    }
+    for (const auto& m : modules()) {
+      if (!module_exists(m, sem)) continue;
+      if (pr.has(m.module)) {
+        resolved[m.module] = read_module(pr.child(m.module), m, release, reporter, out);
+      } else if (sem.missing_module_uses_defaults) {
+        resolved[m.module] = module_defaults(m);
+        out.notes.push_back(fmt::format("{}.{}: not given: vllm-ascend {} uses this module's defaults", pr.path(), m.module,
+                                        release.tag));
+      } else {
+        resolved[m.module] = ModuleRatios{};
+        out.notes.push_back(fmt::format("{}.{}: not given: vllm-ascend {} leaves this module off (no fallback to "
+                                        "defaults before v0.15)", pr.path(), m.module, release.tag));
+      }
+    }
+  }
+
+  for (const auto& m : modules()) {
+    auto it = resolved.find(m.module);
+    if (it == resolved.end()) continue;
+    const ModuleRatios& mr = it->second;
+    // ModuleWeightPrefetchConfig.__post_init__: enable = enable and any(prefetch_ratio.values()) > 0.
+    bool any_nonzero = false;
+    for (const auto& [name, r] : mr.kept) any_nonzero = any_nonzero || r != 0;
+    const bool on = config.enabled && any_nonzero;
+    for (const auto& [name, key] : m.linears) {
+      auto r = mr.kept.find(name);
+      if (!on) {
+        config[key] = KeySetting{};  // off: what the ratio was no longer matters
+        continue;
+      }
+      config[key] = KeySetting{true, r == mr.kept.end() ? 0.0 : r->second, std::nullopt};
+      if (r == mr.kept.end()) {
+        out.whole_tensor_keys.emplace_back(key, fmt::format("{} is not in its module (or was dropped)", ratio_key_name(key)));
+      } else if (r->second == 0) {
+        out.whole_tensor_keys.emplace_back(key, fmt::format("{} = 0", ratio_key_name(key)));
+      }
+    }
+    if (config.enabled && !any_nonzero && !mr.kept.empty()) {
+      out.notes.push_back(fmt::format("every \"{}\" ratio is 0: vllm-ascend switches the {} module off", m.module, m.module));
+    }
   }
   out.config = config;
-  if (!config.enabled && out.had_weight_prefetch_config) {
-    out.notes.push_back("weight prefetch is disabled (\"enabled\" is not true): no CMO task is issued");
-  }
+  if (!config.enabled) out.notes.push_back("weight prefetch is disabled (\"enabled\" is not true): no CMO task is issued");
   return out;
 }
 
-PrefetchConfigParse load_prefetch_config(const std::string& arg, bool lenient) {
+PrefetchConfigParse load_prefetch_config(const std::string& arg, bool lenient, const Release& release) {
   if (!arg.empty() && arg[0] == '@') {
     const std::string path = arg.substr(1);
-    return parse_prefetch_config(read_text_file(path), path, lenient);
+    return parse_prefetch_config(read_text_file(path), path, lenient, release);
   }
-  return parse_prefetch_config(arg, "--additional-config", lenient);
+  return parse_prefetch_config(arg, "--additional-config", lenient, release);
 }
 
-LegacyMlpEnv read_legacy_env(const std::vector<std::string>& assignments, bool use_process_env) {
+LegacyMlpVariables read_legacy_env(const std::vector<std::string>& assignments, bool use_process_env) {
   std::map<std::string, std::string> values;
   static const char* kNames[] = {"VLLM_ASCEND_ENABLE_PREFETCH_MLP", "VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE",
                                  "VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE"};
@@ -265,27 +377,79 @@ LegacyMlpEnv read_legacy_env(const std::vector<std::string>& assignments, bool u
     }
     values[name] = a.substr(eq + 1);
   }
-  LegacyMlpEnv env;
-  auto size = [&](const char* name) -> std::optional<double> {
+  LegacyMlpVariables env;
+  auto size = [&](const char* name) -> std::optional<long long> {
     auto it = values.find(name);
     if (it == values.end()) return std::nullopt;
     char* end = nullptr;
-    long long v = std::strtoll(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end != '\0' || v <= 0 || v > (1LL << 40)) {
-      throw InputError(fmt::format("{}={}: expected a positive whole number of bytes", name, it->second));
+    const long long v = std::strtoll(it->second.c_str(), &end, 10);
+    // envs.py: int(os.getenv(...)), negative numbers included; a byte count the engine can hold.
+    if (it->second.empty() || *end != '\0' || v < -(1LL << 40) || v > (1LL << 40)) {
+      throw InputError(fmt::format("{}={}: expected a whole number of bytes (vllm-ascend reads it with int())", name,
+                                   it->second));
     }
-    return static_cast<double>(v);
+    return v;
   };
-  if (auto it = values.find("VLLM_ASCEND_ENABLE_PREFETCH_MLP"); it != values.end()) {
-    // vllm-ascend envs.py: bool(int(os.getenv(...))).
-    if (it->second != "0" && it->second != "1") {
-      throw InputError(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP={}: expected 0 or 1", it->second));
-    }
-    env.enable_prefetch_mlp = it->second == "1";
-  }
-  env.gate_up_prefetch_bytes = size("VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE");
-  env.down_prefetch_bytes = size("VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE");
+  if (auto it = values.find("VLLM_ASCEND_ENABLE_PREFETCH_MLP"); it != values.end()) env.enable = it->second;
+  env.gate_up_bytes = size("VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE");
+  env.down_bytes = size("VLLM_ASCEND_MLP_DOWN_PREFETCH_SIZE");
   return env;
+}
+
+std::vector<std::string> apply_legacy_env(const LegacyMlpVariables& env, const Release& release,
+                                          WeightPrefetchConfig& config) {
+  std::vector<std::string> notes;
+  if (!env.any()) return notes;
+  const Semantics& s = release.semantics;
+  bool on = false;
+  switch (s.legacy_mlp_env) {
+    case LegacyMlpEnv::kGone:
+      notes.push_back(fmt::format("vllm-ascend {} no longer reads VLLM_ASCEND_ENABLE_PREFETCH_MLP or the MLP size "
+                                  "variables (removed by PR #7357): they are ignored", release.tag));
+      return notes;
+    case LegacyMlpEnv::kOnlyPath: {
+      // envs.py: bool(int(os.getenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "0"))).
+      if (env.enable) {
+        char* end = nullptr;
+        const long long v = std::strtoll(env.enable->c_str(), &end, 10);
+        if (env.enable->empty() || *end != '\0') {
+          throw InputError(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP={}: vllm-ascend {} reads it with int() and fails "
+                                       "at start-up on this; expected 0 or 1", *env.enable, release.tag));
+        }
+        on = v != 0;
+      }
+      for (auto b : {env.gate_up_bytes, env.down_bytes}) {
+        if (on && b && *b <= 0) {
+          throw InputError(fmt::format("a legacy MLP prefetch size of {}: vllm-ascend {} passes it to torch_npu.npu_prefetch, "
+                                       "which requires max_size > 0", *b, release.tag));
+        }
+      }
+      break;
+    }
+    case LegacyMlpEnv::kOverridesCapped:
+      // ascend_config.py: os.getenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "0") == "1".
+      on = env.enable && *env.enable == "1";
+      if (env.enable && !on) {
+        notes.push_back(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP={}: vllm-ascend {} compares it with \"1\", so it is "
+                                    "ignored", *env.enable, release.tag));
+      }
+      break;
+  }
+  if (!on) {
+    if (env.gate_up_bytes || env.down_bytes) notes.push_back("VLLM_ASCEND_ENABLE_PREFETCH_MLP is not 1: the size variables alone enable nothing");
+    return notes;
+  }
+  config[RatioKey::kMlpGateUp] = KeySetting{true, 0.0, static_cast<double>(env.gate_up_bytes.value_or(kLegacyDefaultBytes))};
+  config[RatioKey::kMlpDown] = KeySetting{true, 0.0, static_cast<double>(env.down_bytes.value_or(kLegacyDefaultBytes))};
+  if (s.legacy_mlp_env == LegacyMlpEnv::kOverridesCapped) {
+    notes.push_back(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 (deprecated): vllm-ascend {} runs the MLP prefetch with "
+                                "the variables' byte sizes, capped at 18 MiB, even if \"enabled\" is false or the mlp "
+                                "ratios say otherwise", release.tag));
+  } else {
+    notes.push_back(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP=1: vllm-ascend {} prefetches the variables' byte sizes "
+                                "on the MLP path, uncapped (npu_prefetch clamps only to the weight)", release.tag));
+  }
+  return notes;
 }
 
 }  // namespace pt

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "export/profile_db.h"
 #include "util/csv.h"
 #include "util/error.h"
+#include "util/file_io.h"
 
 namespace pt {
 
@@ -32,6 +34,15 @@ struct Clock {
   std::string operator()(double relative_us) const {
     const int64_t v = ns(relative_us);
     return fmt::format("{}.{:03d}", v / 1000, static_cast<int>(v % 1000));
+  }
+  // A slice's duration as the difference of its rounded ends, so that ts + dur is the rounded end
+  // and slices that nest in the simulation nest in the trace.
+  std::string dur(double start_us, double end_us) const {
+    const int64_t d = std::max<int64_t>(0, ns(end_us) - ns(start_us));
+    std::string out = fmt::format("{}.{:03d}", d / 1000, static_cast<int>(d % 1000));
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+    return out;
   }
 };
 
@@ -118,6 +129,8 @@ struct Task {
   double wait_us = 0;            // collective: waiting for the other ranks
   int collective_seq = -1;
   int block = 0;
+  int layer = -1, site_index = -1;  // CMO and events: the layer and the site (index into the layer type's sites)
+  std::string site;                 // CMO: its site ("attn.qkv", "mlp.gate_up", ...)
   std::string input_shapes, input_types, input_formats, output_shapes, output_types, output_formats;
   double end() const { return start + dur; }
   bool compute() const { return kind == EventKind::kOp && op && op->core != "HCCL"; }
@@ -319,6 +332,7 @@ class RankWriter {
   std::vector<Task> tasks_of(const RunStep& run, const RankStep& rs);
   void write_trace(const std::vector<Task>& tasks, int step, double device_start, double device_end, const Intervals& computing,
                    const Intervals& comm);
+  void write_prefetch_flows(const std::vector<Task>& tasks);
   void write_kernels(const std::vector<Task>& tasks, int step);
   void write_comm(const std::vector<Task>& tasks, int step);
   std::string group_id(const CollectiveOp& c) const {
@@ -448,6 +462,9 @@ std::vector<Task> RankWriter::tasks_of(const RunStep& run, const RankStep& rs) {
     t.l2_read_bytes = e.l2_read_bytes;
     t.hbm_bytes = e.hbm_bytes;
     t.bytes = e.bytes;
+    t.layer = e.layer;
+    t.site_index = e.site;
+    if (e.site >= 0 && static_cast<size_t>(e.site) < type.sites.size()) t.site = type.sites[static_cast<size_t>(e.site)].site;
     switch (e.kind) {
       case EventKind::kOp: {
         const PlannedOp& op = type.ops[static_cast<size_t>(e.op)];
@@ -499,9 +516,19 @@ void RankWriter::add_step(const RunStep& run, const RankStep& rs) {
     if (t.communication()) comm.emplace_back(t.start, t.end());
   }
   if (tasks.empty()) device_start = device_end = run.start_us;
+  // The step is the simulated one: from its start to its end (an end-of-step wait, the last
+  // collective's), so compare's E2E time (first to last Overlap Analysis event) is the step time.
+  device_start = std::min(device_start, run.start_us);
+  device_end = std::max(device_end, run.start_us + rs.step_time_us);
   computing = merged(computing);
   comm = merged(comm);
   write_trace(tasks, run.step, device_start, device_end, computing, comm);
+  // The prefetched bytes held in L2 over the step, as a counter under the device.
+  for (const auto& sample : rs.result.l2_samples) {
+    event(fmt::format("{{\"name\": \"L2 prefetched bytes\", \"ph\": \"C\", \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", "
+                      "\"args\": {{\"bytes\": {}}}}}",
+                      kHardwarePid, kComputeStreamId, clock_(run.start_us + sample.time_us), std::llround(sample.bytes)));
+  }
   write_kernels(tasks, run.step);
   write_comm(tasks, run.step);
 
@@ -539,13 +566,13 @@ void RankWriter::write_trace(const std::vector<Task>& tasks, int step, double de
   prev_step_host_end_ = device_end;
   event(fmt::format("{{\"ph\": \"X\", \"name\": \"ProfilerStep#{}\", \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"dur\": {}, "
                     "\"cat\": \"cpu_op\", \"args\": {{\"Sequence number\": -1, \"Fwd thread id\": 0}}}}",
-                    step, pid_, pid_, clock_(step_host_start_), num(device_end - step_host_start_)));
+                    step, pid_, pid_, clock_(step_host_start_), clock_.dur(step_host_start_, device_end)));
   if (db_) db_->add_pytorch_api(fmt::format("ProfilerStep#{}", step), clock_.ns(step_host_start_), clock_.ns(device_end), 0);
   for (size_t j = 0; j < launches.size(); ++j) {
     const Task& t = tasks[launches[j].second];
     event(fmt::format("{{\"ph\": \"X\", \"name\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"dur\": {}, \"cat\": \"cpu_op\", "
                       "\"args\": {{\"Sequence number\": -1, \"Fwd thread id\": 0}}}}",
-                      json_string(t.host_name), pid_, pid_, clock_(host[j]), num(kHostLaunchUs)));
+                      json_string(t.host_name), pid_, pid_, clock_(host[j]), clock_.dur(host[j], host[j] + kHostLaunchUs)));
     // torch_npu's flow from the launch to the kernel (async_npu), bound to the enclosing slices.
     event(fmt::format("{{\"ph\": \"s\", \"bp\": \"e\", \"name\": \"torch_to_npu\", \"id\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", "
                       "\"cat\": \"async_npu\"}}",
@@ -561,25 +588,33 @@ void RankWriter::write_trace(const std::vector<Task>& tasks, int step, double de
   // Device tasks; collectives also on their group's HCCL lane.
   for (const Task& t : tasks) {
     const std::string task_type = t.communication() ? "COMMUNICATION" : t.core;
+    // A CMO says what it prefetches: its layer, site and bytes (an integer count), under a key of
+    // its own: a real profile has none of them, and analyze reads the export as it reads a real one.
+    const std::string cmo_args =
+        t.kind == EventKind::kCmo
+            ? fmt::format(", \"prefetch_tuner\": {{\"layer\": {}, \"site\": {}, \"bytes\": {}}}", t.layer, json_string(t.site),
+                          std::llround(t.bytes))
+            : "";
     event(fmt::format("{{\"name\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"dur\": {}, \"args\": {{\"Model Id\": 4294967295, "
                       "\"Task Type\": \"{}\", \"Physic Stream Id\": {}, \"Task Id\": {}, \"Batch Id\": 0, \"Subtask Id\": 4294967295, "
-                      "\"connection_id\": {}}}, \"ph\": \"X\"}}",
-                      json_string(t.name), kHardwarePid, t.stream, clock_(t.start), num(t.dur), task_type, t.stream, t.task_id,
-                      t.connection));
+                      "\"connection_id\": {}{}}}, \"ph\": \"X\"}}",
+                      json_string(t.name), kHardwarePid, t.stream, clock_(t.start), clock_.dur(t.start, t.end()), task_type, t.stream,
+                      t.task_id, t.connection, cmo_args));
     if (t.communication()) {
       const int tid = static_cast<int>(std::distance(groups_.begin(), groups_.find(group_id(*t.collective))));
       event(fmt::format("{{\"name\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"dur\": {}, \"args\": {{\"connection_id\": {}, "
                         "\"model id\": 4294967295, \"data_type\": \"BF16\", \"alg_type\": \"MESH\", \"count\": {}}}, \"ph\": \"X\"}}",
-                        json_string(t.name), kHcclPid, tid, clock_(t.start), num(t.dur), t.connection,
+                        json_string(t.name), kHcclPid, tid, clock_(t.start), clock_.dur(t.start, t.end()), t.connection,
                         static_cast<long long>(t.collective->bytes / 2)));
     }
   }
+  write_prefetch_flows(tasks);
   // Overlap Analysis: the lanes msprof derives from the tasks (compute, communication, the part of
   // communication no compute hides, and idle time within the step).
   auto lane = [&](int tid, const char* name, const Intervals& v) {
     for (const auto& [a, b] : v) {
       event(fmt::format("{{\"name\": \"{}\", \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"dur\": {}, \"ph\": \"X\"}}", name,
-                        kOverlapPid, tid, clock_(a), num(b - a)));
+                        kOverlapPid, tid, clock_(a), clock_.dur(a, b)));
     }
   };
   Intervals busy = computing;
@@ -589,6 +624,53 @@ void RankWriter::write_trace(const std::vector<Task>& tasks, int step, double de
   lane(1, "Communication", comm);
   lane(2, "Communication(Not Overlapped)", minus(comm, computing));
   lane(3, "Free", minus({{device_start, device_end}}, busy));
+}
+
+// Flows fork -> CMO -> join, anchored at the edges of the tasks, as the profiler anchors its own
+// flows (torch_to_npu starts where the launch starts and ends where the kernel starts), never at
+// a slice's middle: the fork's flow leaves the EVENT_RECORD where it ends and reaches the CMO
+// where it starts; the join's leaves the CMO where it ends and reaches the EVENT_WAIT where the
+// wait ends (when the CMO is done, or at once). A viewer binds a point on an edge two slices of a
+// stream share to the earlier one: a point on a start edge that the slice before it on its
+// stream ends at is moved 0.5 us inside (a viewer holds epoch microseconds to 0.25 us).
+void RankWriter::write_prefetch_flows(const std::vector<Task>& tasks) {
+  std::map<int, std::vector<std::pair<int64_t, int64_t>>> slices;  // stream -> task ends in ns, in start order
+  for (const Task& t : tasks) slices[t.stream].emplace_back(clock_.ns(t.start), clock_.ns(t.end()));
+  auto start_point = [&](const Task& t) {
+    const int64_t s = clock_.ns(t.start);
+    for (const auto& [a, b] : slices[t.stream]) {
+      if (b == s && a < s) return t.start + std::min(0.5, t.dur / 4);
+    }
+    return t.start;
+  };
+  auto flow = [&](const char* name, const Task& from, double from_ts, const Task& to, double to_ts) {
+    const int64_t id = ++connection_counter_;
+    event(fmt::format("{{\"ph\": \"s\", \"name\": \"{}\", \"id\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"cat\": \"prefetch\"}}",
+                      name, id, kHardwarePid, from.stream, clock_(from_ts)));
+    event(fmt::format("{{\"ph\": \"f\", \"bp\": \"e\", \"name\": \"{}\", \"id\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", "
+                      "\"cat\": \"prefetch\"}}",
+                      name, id, kHardwarePid, to.stream, clock_(to_ts)));
+  };
+  // Each CMO by its layer and site, found first: a CMO queued behind another starts after the wait
+  // that joins it may have begun.
+  std::map<std::pair<int, int>, const Task*> cmo_of;
+  for (const Task& t : tasks) {
+    if (t.kind == EventKind::kCmo && t.stream == kPrefetchStreamId) cmo_of[{t.layer, t.site_index}] = &t;
+  }
+  std::vector<const Task*> unjoined;  // CMOs forked since the last wait, in fork order
+  for (const Task& t : tasks) {
+    if (t.kind == EventKind::kEventRecord) {
+      const auto it = cmo_of.find({t.layer, t.site_index});
+      if (it == cmo_of.end()) continue;
+      flow("fork", t, t.end(), *it->second, start_point(*it->second));
+      unjoined.push_back(it->second);
+    } else if (t.kind == EventKind::kEventWait && t.stream == kComputeStreamId) {
+      // The wait lets the compute stream through once every CMO queued before it is done
+      // (torch_npu wait_stream): one wait after SwiGLU ends the flows of gate_up and down.
+      for (const Task* cmo : unjoined) flow("join", *cmo, cmo->end(), t, t.end());
+      unjoined.clear();
+    }
+  }
 }
 
 Pmu pmu_of(const Task& t, const HardwareProfile& hw) {
@@ -880,66 +962,42 @@ class MemorySink : public ProfileSink {
   std::string temp_;
 };
 
-// Files written under a staging directory as they come; renamed into place by commit().
+// Files written under a directory as they come (an OutputSet's staging directory); `shown` is
+// the directory named by the user, for messages.
 class DirectorySink : public ProfileSink {
  public:
-  explicit DirectorySink(const std::string& dir) : target_(dir) {
-    std::error_code ec;
-    if (fs::exists(target_, ec) && !fs::is_directory(target_, ec)) {
-      throw InputError(fmt::format("{}: exists and is not a directory", dir));
-    }
-    if (fs::is_directory(target_, ec) && !fs::is_empty(target_, ec)) {
-      throw InputError(fmt::format("{}: directory is not empty; name a new or empty directory", dir));
-    }
-    const fs::path parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent, ec)) {
-      throw InputError(fmt::format("{}: parent directory '{}' does not exist", dir, parent.string()));
-    }
-    temp_ = parent / fmt::format(".{}.tmp.{}", target_.filename().string(), ::getpid());
-    fs::remove_all(temp_, ec);
-  }
-  ~DirectorySink() override {
-    close_all(false);
-    if (!committed_) {
-      std::error_code ec;
-      fs::remove_all(temp_, ec);
-    }
-  }
+  DirectorySink(const std::string& dir, const std::string& shown) : dir_(dir), shown_(shown) {}
+  ~DirectorySink() override { close_all(false); }
   void append(const std::string& rel, std::string_view data) override {
     auto it = open_.find(rel);
     if (it == open_.end()) {
-      const fs::path p = temp_ / rel;
-      fs::create_directories(p.parent_path(), ec_);
+      const fs::path p = dir_ / rel;
+      fs::create_directories(p.parent_path());
       std::FILE* f = std::fopen(p.c_str(), "wb");
-      if (!f) throw InputError(fmt::format("{}: cannot write the profile ({})", target_.string(), (target_ / rel).string()));
+      if (!f) {
+        throw InputError(fmt::format("{}: cannot write the profile ({})", (shown_ / rel).string(), std::strerror(errno)));
+      }
       it = open_.emplace(rel, f).first;
       order_.push_back(rel);
       sizes_[rel] = 0;
     }
     if (!data.empty() && std::fwrite(data.data(), 1, data.size(), it->second) != data.size()) {
-      throw InputError(fmt::format("{}: write failed", (target_ / rel).string()));
+      throw InputError(fmt::format("{}: write failed ({})", (shown_ / rel).string(), std::strerror(errno)));
     }
     sizes_[rel] += data.size();
   }
   std::string file_path(const std::string& rel) override {
-    const fs::path p = temp_ / rel;
-    fs::create_directories(p.parent_path(), ec_);
+    const fs::path p = dir_ / rel;
+    fs::create_directories(p.parent_path());
     return p.string();
   }
   void close_file(const std::string& rel) override {
     std::error_code ec;
     order_.push_back(rel);
-    sizes_[rel] = fs::file_size(temp_ / rel, ec);
+    sizes_[rel] = fs::file_size(dir_ / rel, ec);
   }
-  void commit() {
-    close_all(true);
-    std::error_code ec;
-    if (fs::exists(target_, ec)) fs::remove(target_, ec);  // empty directory
-    fs::create_directories(temp_, ec);
-    fs::rename(temp_, target_, ec);
-    if (ec) throw InputError(fmt::format("{}: cannot write the profile ({})", target_.string(), ec.message()));
-    committed_ = true;
-  }
+  // Every file flushed and synced: what the OutputSet renames is complete on disk.
+  void close() { close_all(true); }
   std::vector<std::pair<std::string, uint64_t>> written() const {
     std::vector<std::pair<std::string, uint64_t>> out;
     for (const auto& rel : order_) out.emplace_back(rel, sizes_.at(rel));
@@ -948,20 +1006,22 @@ class DirectorySink : public ProfileSink {
 
  private:
   void close_all(bool report) {
-    bool failed = false;
+    std::string failed;
     for (auto& [rel, f] : open_) {
-      if (f && std::fclose(f) != 0) failed = true;
+      if (!f) continue;
+      if (report && (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) && failed.empty()) failed = rel;
+      if (std::fclose(f) != 0 && failed.empty()) failed = rel;
       f = nullptr;
     }
     open_.clear();
-    if (failed && report) throw InputError(fmt::format("{}: write failed", target_.string()));
+    if (!failed.empty() && report) {
+      throw InputError(fmt::format("{}: write failed ({})", (shown_ / failed).string(), std::strerror(errno)));
+    }
   }
-  fs::path target_, temp_;
+  fs::path dir_, shown_;
   std::map<std::string, std::FILE*> open_;
   std::vector<std::string> order_;
   std::map<std::string, uint64_t> sizes_;
-  std::error_code ec_;
-  bool committed_ = false;
 };
 
 }  // namespace
@@ -995,23 +1055,34 @@ std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& 
   return sink.take();
 }
 
+void add_profile_export(OutputSet& out, const Scenario& scenario, const ProfileExportOptions& o, const std::string& dir,
+                        std::vector<std::pair<std::string, uint64_t>>& written) {
+  validate(o, scenario);  // bad options refused before the set writes anything
+  out.add_directory(
+      dir,
+      [&scenario, o, dir, &written](const std::string& staged) {
+        DirectorySink sink(staged, dir);
+        export_profile(scenario, o, sink);
+        sink.close();
+        written = sink.written();
+      },
+      "the profile");
+}
+
 std::vector<std::pair<std::string, uint64_t>> export_profile_to_directory(const Scenario& scenario, const ProfileExportOptions& o,
                                                                           const std::string& dir) {
-  validate(o, scenario);
-  DirectorySink sink(dir);
-  export_profile(scenario, o, sink);
-  sink.commit();
-  return sink.written();
+  std::vector<std::pair<std::string, uint64_t>> written;
+  OutputSet out;
+  add_profile_export(out, scenario, o, dir, written);
+  out.commit();
+  return written;
 }
 
 void write_profile_directory(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
-  DirectorySink sink(dir);
-  try {
-    for (const auto& [rel, content] : files) sink.append(rel, content);
-    sink.commit();
-  } catch (const fs::filesystem_error& e) {
-    throw InputError(fmt::format("{}: cannot write the profile ({})", dir, e.code().message()));
-  }
+  // Staged as a whole directory beside `dir`, every file checked and synced, then renamed.
+  OutputSet out;
+  out.add_directory(dir, files, "the profile");
+  out.commit();
 }
 
 }  // namespace pt

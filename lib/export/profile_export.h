@@ -23,6 +23,7 @@
 
 #include "sim/scenario.h"
 #include "sim/simulated_run.h"
+#include "util/file_io.h"
 
 namespace pt {
 
@@ -56,12 +57,18 @@ void export_profile(const Scenario& scenario, const ProfileExportOptions& option
 // Files relative to the output directory, with their content (tests, small runs).
 std::vector<std::pair<std::string, std::string>> export_profile(const Scenario& scenario, const ProfileExportOptions& options);
 
-// Writes the files under `dir` (created if missing; must not hold a profile already): into a
-// temporary sibling directory first, renamed into place once complete.
+// Writes the files under `dir` (new or empty) through an OutputSet: all or nothing.
 void write_profile_directory(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
 
-// The same, streamed: files are written into the temporary directory as they are rendered, so
-// memory stays at one step whatever the run's size. Returns the files written and their sizes.
+// The export as one directory of an OutputSet, streamed: when the set commits, the files are
+// rendered straight into its staging directory (memory stays at one step whatever the run's
+// size) and renamed into place with the rest of the set. `written` gets the files and their
+// sizes once they are staged (it must outlive commit()). Bad options are refused here, before
+// anything is written.
+void add_profile_export(OutputSet& out, const Scenario& scenario, const ProfileExportOptions& options, const std::string& dir,
+                        std::vector<std::pair<std::string, uint64_t>>& written);
+
+// The same, alone: a set of this one directory, committed. Returns the files written and their sizes.
 std::vector<std::pair<std::string, uint64_t>> export_profile_to_directory(const Scenario& scenario,
                                                                           const ProfileExportOptions& options,
                                                                           const std::string& dir);

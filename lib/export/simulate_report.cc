@@ -1,5 +1,7 @@
 #include "export/simulate_report.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -18,21 +20,21 @@ SimulateReport run_simulate(const Scenario& scenario, bool record_timeline) {
   options.cap_reading = scenario.cap_reading;
   options.record_timeline = record_timeline;
   r.with_config = simulate_step(scenario.plan, scenario.config, options);
-  WeightPrefetchConfig off = scenario.config;
-  off.enabled = false;
   options.record_timeline = false;
-  r.baseline = simulate_step(scenario.plan, off, options);
+  r.baseline = simulate_step(scenario.plan, WeightPrefetchConfig::disabled(), options);
   return r;
 }
 
 std::string describe_deployment(const StepPlan& plan) {
   const Deployment& d = plan.deployment;
   std::string s = fmt::format("TP{} DP{}{}, {}, {}, {} tokens per step", d.tensor_parallel, d.data_parallel,
-                              d.expert_parallel ? " EP" : "", quantization_name(d.quantization), phase_name(d.phase),
-                              plan.tokens.padded_tokens);
+                              d.expert_parallel ? " EP" : "",
+                              quantization_label(d.quantization, d.quantization_source, d.quantization_file),
+                              phase_name(d.phase), plan.tokens.padded_tokens);
   if (plan.tokens.padded_tokens != plan.tokens.scheduled_tokens) s += fmt::format(" ({} scheduled, {})", plan.tokens.scheduled_tokens, plan.tokens.padding);
   s += fmt::format(", {} request{} x {} context", plan.tokens.num_seqs, plan.tokens.num_seqs == 1 ? "" : "s", d.context_len);
   s += d.flashcomm1 ? ", flashcomm1 on" : ", flashcomm1 off";
+  if (plan.tokens.eager) s += ", eager";
   if (!plan.moe_comm_method.empty()) {
     s += fmt::format(", MoE {} ({} tokens per rank at gating)", plan.moe_comm_method, plan.variables.at("TG"));
   }
@@ -46,6 +48,9 @@ nlohmann::json deployment_json(const StepPlan& plan) {
       {"data_parallel_size", d.data_parallel},
       {"enable_expert_parallel", d.expert_parallel},
       {"quantization", quantization_name(d.quantization)},
+      {"quantization_source", d.quantization_source == QuantizationSource::kOption       ? "--quantization"
+                              : d.quantization_source == QuantizationSource::kCheckpoint ? d.quantization_file
+                                                                                          : "default"},
       {"phase", phase_name(d.phase)},
       {"scheduled_tokens", plan.tokens.scheduled_tokens},
       {"num_tokens", plan.tokens.padded_tokens},
@@ -64,6 +69,8 @@ nlohmann::json deployment_json(const StepPlan& plan) {
 }
 
 nlohmann::json site_json(const SiteSummary& s) {
+  auto bytes = [](double b) { return static_cast<long long>(std::llround(b)); };
+  auto us = [](double v) { return std::abs(v) < 1e-9 ? 0.0 : v; };  // no -0 or rounding noise
   nlohmann::json j = {
       {"site", s.site},
       {"layer_type", s.layer_type},
@@ -72,20 +79,26 @@ nlohmann::json site_json(const SiteSummary& s) {
       {"active", s.active},
       {"ratio", s.ratio},
       {"layers", s.layers},
-      {"weight_bytes", s.weight_bytes},
-      {"requested_bytes", s.requested_bytes},
-      {"issued_bytes", s.issued_bytes},
-      {"limit", s.limit},
+      {"weight_bytes", bytes(s.weight_bytes)},
+      {"requested_bytes", bytes(s.requested_bytes)},
+      {"issued_bytes", bytes(s.issued_bytes)},
+      {"limit", issue_limit_name(s.limit)},
       {"stream", s.on_compute_stream ? "compute" : "prefetch"},
+      {"joined_by", join_kind_name(s.join)},
+      {"races_its_target", s.race},
       {"window_ops", s.window_ops},
-      {"window_us", s.window_us},
-      {"prefetch_us", s.prefetch_us},
-      {"overlap_pct", s.overlap_pct},
-      {"stall_us", s.stall_us},
-      {"matmul_saved_us", s.matmul_saved_us},
-      {"vector_slowdown_us", s.vector_slowdown_us},
-      {"vector_slowdown_pct", s.vector_slowdown_pct},
-      {"net_gain_us", s.net_gain_us},
+      {"window_us", us(s.window_us)},
+      {"prefetch_us", us(s.prefetch_us)},
+      {"overlap_pct", us(s.overlap_pct)},
+      {"stall_us", us(s.stall_us)},
+      {"hit_bytes", bytes(s.hit_bytes)},
+      {"refetched_bytes", bytes(s.refetched_bytes)},
+      {"matmul_saved_us", us(s.matmul_saved_us)},
+      {"vector_slowdown_us", us(s.vector_slowdown_us)},
+      {"vector_slowdown_pct", us(s.vector_slowdown_pct)},
+      {"fork_join_us", us(s.fork_join_us)},
+      {"unfused_quant_us", us(s.unfused_quant_us)},
+      {"net_gain_us", us(s.net_gain_us)},
   };
   if (!s.active) j["reason"] = s.reason;
   return j;
@@ -93,8 +106,8 @@ nlohmann::json site_json(const SiteSummary& s) {
 
 std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>& sites) {
   std::string out;
-  TextTable active({"site", "layers", "ratio", "weight MiB", "asked MiB", "issued MiB", "limit", "window ops", "window us",
-                    "CMO us", "overlap %", "stall us", "saved us", "vec slow us"});
+  TextTable active({"site", "layers", "ratio", "weight MiB", "asked MiB", "issued MiB", "limit", "window ops", "waited by",
+                    "window us", "CMO us", "overlap %", "stall us", "saved us", "vec slow us", "net us"});
   std::vector<const SiteSummary*> off;
   for (const auto& s : sites) {
     if (!s.active) {
@@ -105,9 +118,9 @@ std::string site_table_text(const StepPlan& plan, const std::vector<SiteSummary>
     const bool multi_type = plan.layer_types.size() > 1;
     active.add_row({multi_type ? fmt::format("{} [{}]", s.site, s.layer_type) : s.site, std::to_string(s.layers),
                     fmt::format("{:.2f}", s.ratio), fmt_mib(s.weight_bytes), fmt_mib(s.requested_bytes),
-                    fmt_mib(s.issued_bytes), s.limit, window,
+                    fmt_mib(s.issued_bytes), issue_limit_name(s.limit), window, join_kind_name(s.join),
                     fmt_us(s.window_us), fmt_us(s.prefetch_us), fmt::format("{:.0f}", s.overlap_pct), fmt_us(s.stall_us),
-                    fmt_us(s.matmul_saved_us), fmt_us(s.vector_slowdown_us)});
+                    fmt_us(s.matmul_saved_us), fmt_us(s.vector_slowdown_us), fmt_us(s.net_gain_us)});
   }
   out += active.render("  ");
   if (!off.empty()) {
@@ -125,11 +138,16 @@ std::string simulate_text(const SimulateReport& r) {
   const StepPlan& plan = sc.plan;
   std::string out;
   out += fmt::format("model     {} ({}, {} layers)\n", sc.model.name, sc.model.hf_architecture, plan.layer_sequence.size());
-  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s, CMO {:.0f} GB/s, L2 {} MiB\n", sc.hardware.name, sc.hardware.family,
-                     sc.hardware.hbm_GBps, sc.hardware.cmo_GBps, fmt_mib(sc.hardware.l2_size_bytes));
+  out += fmt::format("hardware  {} ({}): HBM {:.0f} GB/s (a matmul streams {:.0f}), CMO {:.0f} GB/s, L2 {} MiB\n",
+                     sc.hardware.name, sc.hardware.family, sc.hardware.hbm_GBps,
+                     sc.hardware.hbm_GBps * sc.hardware.matmul_stream_efficiency, sc.hardware.cmo_GBps,
+                     fmt_mib(sc.hardware.l2_size_bytes));
   out += fmt::format("serving   {}\n", describe_deployment(plan));
-  out += fmt::format("config    {}  (from {}; caps: {} reading)\n", sc.config.to_additional_config(), sc.config_origin,
+  const Semantics& sem = sc.release->semantics;
+  out += fmt::format("release   vllm-ascend {} (prefetch code {})\n", sc.release->tag, sem.name);
+  out += fmt::format("config    {}  (from {}; caps: {} reading)\n", sc.config.to_additional_config(sem), sc.config_origin,
                      cap_reading_name(sc.cap_reading));
+  if (auto env = sc.config.legacy_env(sem); !env.empty()) out += fmt::format("env       {}\n", fmt::join(env, " "));
   if (sc.legacy_equivalent) out += fmt::format("legacy    equivalent new config: --additional-config '{}'\n", *sc.legacy_equivalent);
   out += "\n";
 
@@ -162,20 +180,28 @@ nlohmann::json simulate_json(const SimulateReport& r) {
       {"hardware", sc.hardware.name},
       {"layer_template", sc.plan.template_name},
       {"deployment", deployment_json(sc.plan)},
-      {"weight_prefetch_config", sc.config.to_inner_json()},
-      {"additional_config", sc.config.to_additional_config()},
+      {"vllm_ascend_version", sc.release->tag},
+      {"prefetch_code_version", sc.release->semantics.name},
+      {"weight_prefetch_config", sc.config.to_inner_json(sc.release->semantics)},
+      {"additional_config", nlohmann::json{{"weight_prefetch_config", sc.config.to_inner_json(sc.release->semantics)}}},
+      {"additional_config_arg", sc.config.to_additional_config(sc.release->semantics)},
+      {"legacy_env", sc.config.legacy_env(sc.release->semantics)},
       {"cap_reading", cap_reading_name(sc.cap_reading)},
       {"step_time_us", r.with_config.step_time_us},
       {"baseline_step_time_us", r.baseline.step_time_us},
       {"difference_pct", r.difference_pct()},
       {"num_layers", sc.plan.layer_sequence.size()},
       {"layer_types", layer_types},
-      {"peak_l2_prefetched_bytes", r.with_config.peak_l2_bytes},
+      {"peak_l2_prefetched_bytes", static_cast<long long>(std::llround(r.with_config.peak_l2_bytes))},
+      {"end_of_step_wait_us", r.with_config.end_of_step_wait_us},
       {"sites", sites},
       {"warnings", sc.warnings},
       {"notes", sc.notes},
   };
-  if (sc.legacy_equivalent) j["legacy_equivalent_additional_config"] = *sc.legacy_equivalent;
+  if (sc.legacy_equivalent) {
+    j["legacy_equivalent_additional_config"] = nlohmann::json::parse(*sc.legacy_equivalent);
+    j["legacy_equivalent_additional_config_arg"] = *sc.legacy_equivalent;
+  }
   return j;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -49,7 +50,7 @@ std::string fmt_tick(double v) {
 
 // Blue (fast) to red (slow).
 std::string color(double f) {
-  f = std::clamp(f, 0.0, 1.0);
+  f = std::isfinite(f) ? std::clamp(f, 0.0, 1.0) : 0.0;
   const int r = static_cast<int>(40 + 215 * f), g = static_cast<int>(90 + 100 * (1 - std::abs(f - 0.5) * 2)),
             b = static_cast<int>(230 - 200 * f);
   return fmt::format("rgb({},{},{})", r, g, b);
@@ -108,14 +109,23 @@ std::string heat_panel(const RatioHeatmap& h, double chosen_x, double chosen_y, 
   const double size = 360;
   const double x0 = kLeft;
   const double top = y0 + kTop;
-  const double lo = *std::min_element(h.step_time_us.begin(), h.step_time_us.end());
-  const double hi = *std::max_element(h.step_time_us.begin(), h.step_time_us.end());
+  // A cell the release cannot express (NaN) is drawn grey and left out of the colour scale.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (double v : h.step_time_us) {
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  }
   const double cw = size / h.x_ratios.size(), ch = size / h.y_ratios.size();
   s += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">step time (us) over {} x {}</text>\n", kLeft,
                    y0 + 24, ratio_key_name(h.x_key), ratio_key_name(h.y_key));
   for (size_t y = 0; y < h.y_ratios.size(); ++y) {
     for (size_t x = 0; x < h.x_ratios.size(); ++x) {
       const double v = h.step_time_us[y * h.x_ratios.size() + x];
+      if (!std::isfinite(v)) {
+        s += fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" fill=\"#bbbbbb\"><title>{} {:.2f}, {} {:.2f}: not expressible on this release</title></rect>\n",
+                         x0 + x * cw, top + size - (y + 1) * ch, cw + 0.3, ch + 0.3, ratio_key_name(h.x_key), h.x_ratios[x],
+                         ratio_key_name(h.y_key), h.y_ratios[y]);
+        continue;
+      }
       const double f = hi > lo ? (v - lo) / (hi - lo) : 0;
       s += fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" fill=\"{}\"><title>{} {:.2f}, {} {:.2f}: {:.1f} us</title></rect>\n",
                        x0 + x * cw, top + size - (y + 1) * ch, cw + 0.3, ch + 0.3, color(f), ratio_key_name(h.x_key), h.x_ratios[x],
@@ -158,10 +168,10 @@ std::string tune_plot_svg(const TuneResult& result, const std::string& title) {
   s += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"16\" font-weight=\"bold\">{}</text>\n", kLeft, escape(title));
   double y = 40;
   for (const auto& curve : result.curves) {
-    s += line_panel(curve, result.best[curve.key], y);
+    s += line_panel(curve, result.ratio_of(curve.key), y);
     y += kPanelH;
   }
-  if (result.heatmap) s += heat_panel(*result.heatmap, result.best[result.heatmap->x_key], result.best[result.heatmap->y_key], y);
+  if (result.heatmap) s += heat_panel(*result.heatmap, result.ratio_of(result.heatmap->x_key), result.ratio_of(result.heatmap->y_key), y);
   s += "</svg>\n";
   return s;
 }

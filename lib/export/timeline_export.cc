@@ -1,5 +1,6 @@
 #include "export/timeline_export.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -79,7 +80,13 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
   int flow_id = 0;
   // Pending fork flow per (layer, site): the EVENT_RECORD starts it, the CMO ends it.
   std::map<std::pair<int, int>, int> fork_flow;
+  // Each CMO's slice, found first: a wait can be issued before a queued CMO starts.
   std::map<std::pair<int, int>, std::pair<double, double>> cmo_slice;
+  for (const auto& e : result.timeline) {
+    if (e.kind == EventKind::kCmo && e.stream == kPrefetchStreamId) cmo_slice[{e.layer, e.site}] = {e.start_us, e.duration_us};
+  }
+  // CMOs forked and not yet joined, in fork order.
+  std::vector<std::pair<int, int>> unjoined;
   for (const auto& e : result.timeline) {
     const EventLabels l = labels(plan, e);
     json args = {{"Model Id", 4294967295LL}, {"Task Type", l.type == "CMO" ? "CMO" : l.core == "EVENT" ? l.type : l.core},
@@ -99,6 +106,7 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
     if (e.kind == EventKind::kEventRecord) {
       const int id = ++flow_id;
       fork_flow[key] = id;
+      unjoined.push_back(key);
       events.push_back({{"name", "fork"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid}, {"tid", e.stream},
                         {"ts", e.start_us + e.duration_us / 2}});
     } else if (e.kind == EventKind::kCmo && e.stream == kPrefetchStreamId) {
@@ -107,17 +115,23 @@ std::string chrome_trace_json(const StepPlan& plan, const StepResult& result) {
                           {"pid", kPid}, {"tid", e.stream}, {"ts", e.start_us + e.duration_us / 2}});
         fork_flow.erase(it);
       }
-      cmo_slice[key] = {e.start_us, e.duration_us};
     } else if (e.kind == EventKind::kEventWait) {
-      if (auto it = cmo_slice.find(key); it != cmo_slice.end()) {
+      // A wait on the prefetch stream joins every CMO queued before it (torch_npu wait_stream), so
+      // one wait after SwiGLU ends the flows of both gate_up and down.
+      for (const auto& pending : unjoined) {
+        const auto it = cmo_slice.find(pending);
+        if (it == cmo_slice.end()) continue;
         const int id = ++flow_id;
         const auto [start, dur] = it->second;
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "s"}, {"id", id}, {"pid", kPid},
                           {"tid", kPrefetchStreamId}, {"ts", start + dur / 2}});
+        // A wait issued before a queued CMO starts: finish no earlier than the CMO's middle, still
+        // inside the wait (the wait ends after the CMO does).
+        const double finish = std::max(e.start_us + e.duration_us / 2, start + dur / 2);
         events.push_back({{"name", "join"}, {"cat", "prefetch"}, {"ph", "f"}, {"bp", "e"}, {"id", id}, {"pid", kPid},
-                          {"tid", e.stream}, {"ts", e.start_us + e.duration_us / 2}});
-        cmo_slice.erase(it);
+                          {"tid", e.stream}, {"ts", finish}});
       }
+      unjoined.clear();
     }
   }
   for (const auto& sample : result.l2_samples) {

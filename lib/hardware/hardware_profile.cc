@@ -22,6 +22,7 @@ struct Field {
   double HardwareProfile::*member;
   double min;
   double max;
+  bool optional = false;  // absent: the member's default (the model before the parameter existed)
 };
 
 // Ranges refuse typos and unit slips (TB/s given as GB/s) without judging plausible hardware.
@@ -34,19 +35,40 @@ const std::vector<Field>& fields() {
       {"matmul_efficiency", &HardwareProfile::matmul_efficiency, 1e-3, 1.0},
       {"vector_efficiency", &HardwareProfile::vector_efficiency, 1e-3, 1.0},
       {"hbm_GBps", &HardwareProfile::hbm_GBps, 1.0, 1e6},
+      {"matmul_stream_efficiency", &HardwareProfile::matmul_stream_efficiency, 1e-3, 1.0, true},
+      {"grouped_matmul_stream_efficiency", &HardwareProfile::grouped_matmul_stream_efficiency, 1e-3, 1.0, true},
+      {"vector_hbm_fraction", &HardwareProfile::vector_hbm_fraction, 0.0, 1.0, true},
       {"l2_size_bytes", &HardwareProfile::l2_size_bytes, 0.0, 1e12},
       {"l2_GBps", &HardwareProfile::l2_GBps, 1.0, 1e7},
       {"l2_read_speedup", &HardwareProfile::l2_read_speedup, 1.0, 1e3},
+      {"grouped_matmul_l2_read_speedup", &HardwareProfile::grouped_matmul_l2_read_speedup, 1.0, 1e3, true},
       {"cmo_GBps", &HardwareProfile::cmo_GBps, 1e-3, 1e6},
       {"cmo_qos_weight", &HardwareProfile::cmo_qos_weight, 1e-3, 1e3},
       {"cmo_setup_us", &HardwareProfile::cmo_setup_us, 0.0, 1e5},
       {"op_overhead_us", &HardwareProfile::op_overhead_us, 0.0, 1e5},
+      {"alone_fixed_us", &HardwareProfile::alone_fixed_us, 0.0, 1e5, true},
       {"fork_us", &HardwareProfile::fork_us, 0.0, 1e5},
       {"join_us", &HardwareProfile::join_us, 0.0, 1e5},
       {"comm_GBps", &HardwareProfile::comm_GBps, 1e-3, 1e6},
       {"comm_latency_us", &HardwareProfile::comm_latency_us, 0.0, 1e6},
-      {"prefetch_cap_bytes", &HardwareProfile::prefetch_cap_bytes, 0.0, 1e12},
-      {"mla_o_proj_cap_bytes", &HardwareProfile::mla_o_proj_cap_bytes, 0.0, 1e12},
+      // Optional so that profiles written before it still load; without it the weights + KV cache
+      // fit check is skipped.
+      {"hbm_capacity_bytes", &HardwareProfile::hbm_capacity_bytes, 1.0, 1e15, true},
+  };
+  return f;
+}
+
+struct CurveField {
+  const char* name;
+  PiecewiseLinear HardwareProfile::*member;
+  const char* x_what;
+  double x_min, x_max, y_min, y_max;
+};
+
+const std::vector<CurveField>& curve_fields() {
+  static const std::vector<CurveField> f = {
+      {"l2_saving_curve", &HardwareProfile::l2_saving_curve, "fraction of the weight in L2", 0.0, 1.0, -10.0, 10.0},
+      {"cmo_GBps_by_bytes", &HardwareProfile::cmo_GBps_by_bytes, "CMO task bytes", 0.0, 1e13, 1e-3, 1e6},
   };
   return f;
 }
@@ -56,6 +78,41 @@ const Field* find_field(const std::string& name) {
     if (name == f.name) return &f;
   }
   return nullptr;
+}
+
+const CurveField* find_curve(const std::string& name) {
+  for (const auto& f : curve_fields()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> all_names() {
+  std::vector<std::string> v = hardware_parameter_names();
+  for (const auto& c : curve_parameter_names()) v.push_back(c);
+  return v;
+}
+
+HardwareProfile::Provenance parse_provenance(const JsonReader& p, double low, double high, const double* value) {
+  HardwareProfile::Provenance prov;
+  prov.source = p.child("source").string();
+  if (prov.source.empty()) p.child("source").fail("empty; every number must name its source or say it is an estimate");
+  prov.estimate = p.optional_bool("estimate").value_or(false);
+  if (p.has("range")) {
+    JsonReader r = p.child("range");
+    r.expect_array();
+    if (r.node().size() != 2) r.fail("expected [low, high]");
+    if (!prov.estimate) r.fail("a range belongs to an estimate; a measured or derived value carries none (or set \"estimate\": true)");
+    const double lo = r.element(0).number_in(low, high), hi = r.element(1).number_in(low, high);
+    if (lo > hi) r.fail(fmt::format("low {} is above high {}", lo, hi));
+    if (value && !(*value >= lo && *value <= hi)) r.fail(fmt::format("the value {} lies outside [{}, {}]", *value, lo, hi));
+    prov.range = std::make_pair(lo, hi);
+    prov.range_reason = p.child("range_reason").string();
+    if (prov.range_reason.empty()) p.child("range_reason").fail("empty; say why the range is what it is");
+  } else if (p.has("range_reason")) {
+    p.child("range_reason").fail("given without a range");
+  }
+  return prov;
 }
 
 }  // namespace
@@ -69,10 +126,26 @@ const std::vector<std::string>& hardware_parameter_names() {
   return names;
 }
 
+const std::vector<std::string>& curve_parameter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& f : curve_fields()) v.emplace_back(f.name);
+    return v;
+  }();
+  return names;
+}
+
+bool hardware_parameter_optional(const std::string& name) {
+  if (find_curve(name)) return true;
+  const Field* f = find_field(name);
+  return f && f->optional;
+}
+
 void HardwareProfile::set(const std::string& name, double value, const std::string& where) {
   const Field* f = find_field(name);
   if (!f) {
-    throw InputError(fmt::format("{}: unknown hardware parameter \"{}\" (known: {})", where, name,
+    const std::string hint = find_curve(name) ? " is a curve: set it in a profile file" : "";
+    throw InputError(fmt::format("{}: unknown hardware parameter \"{}\"{} (known: {})", where, name, hint,
                                  fmt::join(hardware_parameter_names(), ", ")));
   }
   if (!(value >= f->min && value <= f->max)) {
@@ -82,43 +155,113 @@ void HardwareProfile::set(const std::string& name, double value, const std::stri
 }
 
 double HardwareProfile::get(const std::string& name) const {
+  if (name == "grouped_matmul_stream_efficiency") return grouped_stream_efficiency();
+  if (name == "grouped_matmul_l2_read_speedup") return grouped_l2_read_speedup();
   const Field* f = find_field(name);
   return f ? this->*(f->member) : 0.0;
 }
 
-HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source) {
+double HardwareProfile::l2_saving_fraction(double fraction) const {
+  if (l2_saving_curve.empty()) return std::clamp(fraction, 0.0, 1.0);
+  return l2_saving_curve.at(fraction);
+}
+
+double HardwareProfile::cmo_rate_GBps(double bytes) const {
+  const double rate = cmo_GBps_by_bytes.empty() ? cmo_GBps : cmo_GBps_by_bytes.at(bytes);
+  return std::min(rate, hbm_GBps);
+}
+
+namespace {
+
+std::optional<std::string> bundled_profile_text(const std::string& spec, std::string* canonical) {
+  for (const auto& name : bundled_hardware_names()) {
+    std::string a = name, b = spec;
+    std::transform(a.begin(), a.end(), a.begin(), ::tolower);
+    std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+    if (a == b) {
+      if (canonical) *canonical = name;
+      return std::string(*find_embedded("hardware/" + name + ".json"));
+    }
+  }
+  return std::nullopt;
+}
+
+// `file_dir`: where a file profile lives (its "extends" path is relative to it); empty for a bundled one.
+HardwareProfile parse_profile(const std::string& text, const std::string& source, const std::string& file_dir, int depth) {
   Json json = parse_json_text(text, source);
   JsonReader root(json, source);
-  root.expect_only_keys({"schema", "name", "description", "family", "device", "parameters"});
+  root.expect_only_keys({"schema", "name", "description", "family", "extends", "device", "parameters"});
   if (auto schema = root.optional_string("schema"); schema && *schema != "prefetch-tuner/hardware/1") {
     root.child("schema").fail(fmt::format("unsupported schema \"{}\" (expected \"prefetch-tuner/hardware/1\")", *schema));
   }
+  // A variant is its parent plus deltas: every parameter it does not give comes from the parent.
   HardwareProfile hw;
+  const bool derived = root.has("extends");
+  if (derived) {
+    JsonReader ext = root.child("extends");
+    const std::string parent = ext.string();
+    if (depth >= 8) ext.fail("more than 8 levels of \"extends\" (a cycle?)");
+    std::string name;
+    if (auto bundled = bundled_profile_text(parent, &name)) {
+      hw = parse_profile(*bundled, "bundled hardware " + name, "", depth + 1);
+    } else if (!file_dir.empty()) {
+      const std::filesystem::path path = std::filesystem::path(file_dir) / parent;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) {
+        ext.fail(fmt::format("\"{}\" is neither a bundled profile ({}) nor a file next to this one", parent,
+                             fmt::join(bundled_hardware_names(), ", ")));
+      }
+      std::filesystem::path dir = path.parent_path();
+      if (dir.empty()) dir = ".";
+      hw = parse_profile(read_text_file(path.string()), path.string(), dir.string(), depth + 1);
+    } else {
+      ext.fail(fmt::format("\"{}\" is not a bundled profile ({})", parent, fmt::join(bundled_hardware_names(), ", ")));
+    }
+  }
   hw.name = root.child("name").string();
-  hw.description = root.optional_string("description").value_or("");
-  hw.family = root.child("family").string();
-  if (hw.family != "A2" && hw.family != "A3") root.child("family").fail("expected \"A2\" or \"A3\"");
+  hw.description = root.optional_string("description").value_or(derived ? hw.description : "");
+  if (!derived || root.has("family")) hw.family = root.child("family").string();
+  if (hw.family.empty()) root.child("family").fail("empty; \"A2\", \"A3\", or a name for analog hardware");
   JsonReader params = root.child("parameters");
   params.expect_object();
   for (auto it = params.node().begin(); it != params.node().end(); ++it) {
-    if (!find_field(it.key())) {
-      params.child(it.key()).fail(fmt::format("unknown hardware parameter (known: {})", fmt::join(hardware_parameter_names(), ", ")));
+    if (!find_field(it.key()) && !find_curve(it.key())) {
+      params.child(it.key()).fail(fmt::format("unknown hardware parameter (known: {})", fmt::join(all_names(), ", ")));
     }
   }
   for (const auto& f : fields()) {
     if (!params.has(f.name)) {
+      if (f.optional || derived) continue;
       throw InputError(fmt::format("{}: {}: missing required parameter", source, params.child_path(f.name)));
     }
     JsonReader p = params.child(f.name);
-    p.expect_only_keys({"value", "source", "estimate"});
-    double value = p.child("value").number_in(f.min, f.max);
+    p.expect_only_keys({"value", "source", "estimate", "range", "range_reason"});
+    const double value = p.child("value").number_in(f.min, f.max);
     hw.*(f.member) = value;
-    HardwareProfile::Provenance prov;
-    prov.source = p.child("source").string();
-    if (prov.source.empty()) p.child("source").fail("empty; every number must name its source or say it is an estimate");
-    prov.estimate = p.optional_bool("estimate").value_or(false);
-    hw.provenance[f.name] = prov;
+    hw.provenance[f.name] = parse_provenance(p, f.min, f.max, &value);
   }
+  for (const auto& c : curve_fields()) {
+    if (!params.has(c.name)) continue;
+    JsonReader p = params.child(c.name);
+    p.expect_only_keys({"points", "source", "estimate"});
+    JsonReader pts = p.child("points");
+    pts.expect_array();
+    std::vector<std::pair<double, double>> points;
+    for (size_t i = 0; i < pts.node().size(); ++i) {
+      JsonReader pt = pts.element(i);
+      pt.expect_array();
+      if (pt.node().size() != 2) pt.fail(fmt::format("expected [x, y]: x the {}", c.x_what));
+      points.emplace_back(pt.element(0).number_in(c.x_min, c.x_max), pt.element(1).number_in(c.y_min, c.y_max));
+    }
+    hw.*(c.member) = PiecewiseLinear(std::move(points), fmt::format("{}: {}", source, pts.path()));
+    if (std::string(c.name) == "l2_saving_curve") {
+      const auto& first = (hw.*(c.member)).points().front();
+      if (first.first != 0 || first.second != 0) pts.element(0).fail("the curve starts at [0, 0]: nothing in L2 saves nothing");
+    }
+    hw.provenance[c.name] = parse_provenance(p, 0, 0, nullptr);
+  }
+  // The device is the SKU's own (its SoC name, core counts and clock): a variant does not inherit it.
+  if (derived) hw.device = HardwareProfile::Device{};
   if (root.has("device")) {
     JsonReader d = root.child("device");
     d.expect_only_keys({"soc_version", "ai_core_num", "aiv_num", "aic_frequency_MHz"});
@@ -134,19 +277,23 @@ HardwareProfile parse_hardware_profile(const std::string& text, const std::strin
   return hw;
 }
 
+}  // namespace
+
+HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source) {
+  return parse_profile(text, source, "", 0);
+}
+
 std::vector<std::string> bundled_hardware_names() { return embedded_stems("hardware"); }
 
 HardwareProfile load_hardware(const std::string& spec) {
   std::error_code ec;
-  if (std::filesystem::exists(spec, ec)) return parse_hardware_profile(read_text_file(spec), spec);
-  for (const auto& name : bundled_hardware_names()) {
-    std::string a = name, b = spec;
-    std::transform(a.begin(), a.end(), a.begin(), ::tolower);
-    std::transform(b.begin(), b.end(), b.begin(), ::tolower);
-    if (a == b) {
-      return parse_hardware_profile(std::string(*find_embedded("hardware/" + name + ".json")), "bundled hardware " + name);
-    }
+  if (std::filesystem::exists(spec, ec)) {
+    std::filesystem::path dir = std::filesystem::path(spec).parent_path();
+    if (dir.empty()) dir = ".";
+    return parse_profile(read_text_file(spec), spec, dir.string(), 0);
   }
+  std::string name;
+  if (auto text = bundled_profile_text(spec, &name)) return parse_profile(*text, "bundled hardware " + name, "", 0);
   throw InputError(fmt::format("--hardware {}: no such file, and not a bundled profile (bundled: {})", spec,
                                fmt::join(bundled_hardware_names(), ", ")));
 }
@@ -162,7 +309,7 @@ void apply_hardware_overrides(HardwareProfile& hw, const std::vector<std::string
     double value = std::strtod(text.c_str(), &end);
     if (text.empty() || *end != '\0') throw InputError(where + ": the value is not a number");
     hw.set(name, value, where);
-    hw.provenance[name] = {"set on the command line", false};
+    hw.provenance[name] = HardwareProfile::Provenance{"set on the command line", false, std::nullopt, ""};
   }
 }
 

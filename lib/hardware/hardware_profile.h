@@ -1,15 +1,23 @@
 #pragma once
-// One NPU (a 910B, or one die of an A3 card): every rate the simulator uses, each with its source.
+// One accelerator (a 910B, one die of an A3 card, or an analog such as the H200 of
+// validation/gpu-analog): every rate the simulator uses, each with its source, and for an estimate
+// the range it could plausibly take.
+#include <cmath>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "util/piecewise_linear.h"
 
 namespace pt {
 
 struct HardwareProfile {
   std::string name;
   std::string description;
-  std::string family;  // "A2" or "A3"
+  // "A2" or "A3" select vllm-ascend's MoE communication rules; any other name (an analog) takes A3's.
+  std::string family;
 
   // What the profilers write in info.json about the device (optional "device" object of the
   // schema; absent: 24 AIC / 48 AIV and the clock the bf16 cube rate implies).
@@ -26,34 +34,65 @@ struct HardwareProfile {
   double vector_TFLOPS_fp32 = 0;
   double matmul_efficiency = 0;
   double vector_efficiency = 0;
+  // The HBM capacity every concurrent transfer shares (matmul, vector op, CMO).
   double hbm_GBps = 0;
+  // What one engine achieves alone, as a fraction of hbm_GBps: a matmul streaming its weight.
+  double matmul_stream_efficiency = 1;
+  double grouped_matmul_stream_efficiency = NAN;  // NaN: as matmul_stream_efficiency
+  // Share of a vector op's bytes that go to HBM; the rest (decode activations just written by the
+  // op before) is read from L2 at l2_GBps.
+  double vector_hbm_fraction = 1;
   double l2_size_bytes = 0;
   double l2_GBps = 0;
-  double l2_read_speedup = 0;
+  double l2_read_speedup = 0;                      // matmul, the whole weight in L2
+  double grouped_matmul_l2_read_speedup = NAN;     // NaN: as l2_read_speedup
   double cmo_GBps = 0;
   double cmo_qos_weight = 0;
   double cmo_setup_us = 0;
-  double op_overhead_us = 0;
+  double op_overhead_us = 0;  // per op in a captured sequence: launch, scheduling, tail
+  double alone_fixed_us = 0;  // what an op timed alone pays on top (start and tail that a sequence hides)
   double fork_us = 0;
   double join_us = 0;
   double comm_GBps = 0;
   double comm_latency_us = 0;
-  double prefetch_cap_bytes = 0;
-  double mla_o_proj_cap_bytes = 0;
+  double hbm_capacity_bytes = 0;  // device memory; 0 when the profile does not give it (optional)
+
+  // Fraction of a weight in L2 (read first) -> fraction of the whole-weight saving; linear when empty.
+  PiecewiseLinear l2_saving_curve;
+  // CMO task bytes -> GB/s when the task has HBM to itself; cmo_GBps when empty.
+  PiecewiseLinear cmo_GBps_by_bytes;
 
   struct Provenance {
     std::string source;
     bool estimate = false;
+    std::optional<std::pair<double, double>> range;  // plausible [low, high] of an estimate
+    std::string range_reason;
   };
-  std::map<std::string, Provenance> provenance;  // by parameter name
+  std::map<std::string, Provenance> provenance;  // by parameter name (scalars and curves)
 
-  // Sets one parameter by name ("hbm_GBps=1200"); InputError for an unknown name or bad value.
+  // Sets one scalar parameter by name ("hbm_GBps=1200"); InputError for an unknown name or bad value.
   void set(const std::string& name, double value, const std::string& where);
+  // The value in effect (a NaN fallback resolved); 0 for an unknown name.
   double get(const std::string& name) const;
+
+  double grouped_stream_efficiency() const {
+    return std::isnan(grouped_matmul_stream_efficiency) ? matmul_stream_efficiency : grouped_matmul_stream_efficiency;
+  }
+  double grouped_l2_read_speedup() const {
+    return std::isnan(grouped_matmul_l2_read_speedup) ? l2_read_speedup : grouped_matmul_l2_read_speedup;
+  }
+  // Saving fraction when the first `fraction` of a weight sits in L2.
+  double l2_saving_fraction(double fraction) const;
+  // The CMO's rate alone for a task of `bytes`, bounded by the HBM peak.
+  double cmo_rate_GBps(double bytes) const;
 };
 
-// Parameter names in schema order.
+// Scalar parameter names in schema order (hbm_capacity_bytes last); the curves in curve_parameter_names().
 const std::vector<std::string>& hardware_parameter_names();
+const std::vector<std::string>& curve_parameter_names();
+// Whether a profile may leave the parameter out (it then takes the default that reproduces the
+// model before it existed).
+bool hardware_parameter_optional(const std::string& name);
 
 HardwareProfile parse_hardware_profile(const std::string& text, const std::string& source);
 // A JSON path, or a bundled name (910B1, 910B2, 910B3, 910B4, a3-die).

@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-namespace pt {
+#include "model/parallel_rules.h"
 
-const char* quant_scheme_name(QuantScheme s) {
-  switch (s) {
-    case QuantScheme::kBf16: return "bf16";
-    case QuantScheme::kW8A8Static: return "w8a8_static";
-    case QuantScheme::kW8A8Dynamic: return "w8a8_dynamic";
-    case QuantScheme::kW4A8Dynamic: return "w4a8_dynamic";
-  }
-  return "?";
-}
+namespace pt {
 
 const char* linear_class_name(LinearClass c) {
   switch (c) {
@@ -40,12 +32,19 @@ double bytes_for(QuantScheme s) {
   return 2.0;
 }
 
-enum class Group { kAttention, kDenseMlp, kExperts, kSharedExperts, kGdnIn, kGdnOut, kUnquantized };
+using Group = LinearGroup;
 
-// Which scheme a linear gets. ModelSlim W8A8 checkpoints quantize attention and dense linears
-// statically and experts dynamically; Qwen3-Next keeps the GDN out_proj in float
+// Which scheme a linear gets. A checkpoint's own per-layer entries win when the quantization was
+// read from it; otherwise ModelSlim W8A8 checkpoints quantize attention and dense linears
+// statically and experts dynamically, and Qwen3-Next keeps the GDN out_proj in float
 // (model-shapes.md section 7).
-QuantScheme scheme_for(Group group, const ModelConfig& model, Quantization q) {
+QuantScheme scheme_for(Group group, const ModelConfig& model, const Deployment& d) {
+  if (group == Group::kUnquantized) return QuantScheme::kBf16;
+  if (d.quantization_source == QuantizationSource::kCheckpoint && model.checkpoint_quantization) {
+    const auto& groups = model.checkpoint_quantization->groups;
+    if (auto it = groups.find(group); it != groups.end()) return it->second;
+  }
+  const Quantization q = d.quantization;
   if (group == Group::kUnquantized || q == Quantization::kBf16) return QuantScheme::kBf16;
   if (q == Quantization::kW4A8) return QuantScheme::kW4A8Dynamic;
   if (q == Quantization::kW8A8Dynamic) return QuantScheme::kW8A8Dynamic;
@@ -72,7 +71,7 @@ std::map<std::string, Linear> per_rank_linears(const ModelConfig& m, const Deplo
     l.out_features = out_f;
     l.in_features = in_f;
     l.count = count;
-    l.scheme = scheme_for(group, m, d.quantization);
+    l.scheme = scheme_for(group, m, d);
     l.linear_class = cls;
     l.bytes_per_weight = bytes_for(l.scheme);
     out[name] = l;
@@ -129,7 +128,9 @@ std::map<std::string, Linear> per_rank_linears(const ModelConfig& m, const Deplo
           LinearClass::kRowParallel);
     }
   }
-  add("lm_head", m.vocab_size / tp, H, 1, Group::kUnquantized, LinearClass::kColumnParallel);
+  // ParallelLMHead splits the vocabulary padded to a multiple of 64 (parallel_rules.h).
+  add("lm_head", static_cast<double>(padded_vocab_size(m.vocab_size)) / tp, H, 1, Group::kUnquantized,
+      LinearClass::kColumnParallel);
   return out;
 }
 

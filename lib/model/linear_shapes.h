@@ -6,11 +6,9 @@
 
 #include "config/deployment.h"
 #include "model/model_config.h"
+#include "model/quant_scheme.h"
 
 namespace pt {
-
-enum class QuantScheme { kBf16, kW8A8Static, kW8A8Dynamic, kW4A8Dynamic };
-const char* quant_scheme_name(QuantScheme s);
 
 // vllm-ascend's linear classes, which decide which prefetch path a linear can take.
 enum class LinearClass {

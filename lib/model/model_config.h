@@ -1,12 +1,17 @@
 #pragma once
-// Model shapes read from a Hugging Face config.json (transformers 4 and 5 spellings).
+// Model shapes read from a Hugging Face config.json (transformers 4 and 5 spellings), and what the
+// model directory says about its quantization.
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/quant_scheme.h"
+
 namespace pt {
 
-// Architecture families whose decoder layers vllm-ascend runs differently.
-enum class ModelFamily { kDense, kQwen3Moe, kDeepseekV3, kQwen3Next };
+// Architecture families whose decoder layers vllm-ascend runs differently; each has a bundled layer
+// template sample_profiles/layers/<family_name>.json.
+enum class ModelFamily { kDense, kQwen3Moe, kDeepseekV3, kQwen3Next, kGlm4Moe };
 
 const char* family_name(ModelFamily family);
 
@@ -25,7 +30,14 @@ struct ModelConfig {
   int num_key_value_heads = 0;
   int head_dim = 0;
   int vocab_size = 0;
-  bool qk_norm = false;  // Qwen3 per-head q/k RMSNorm
+  bool qk_norm = false;  // per-head q/k RMSNorm (Qwen3; GLM-4.5 with use_qk_norm)
+  double partial_rotary_factor = 1.0;  // share of each head the rotary embedding turns (GLM-4.5: 0.5)
+  bool attention_bias = false;         // qkv bias (GLM-4.5): added inside the quantized matmul, no op of its own
+  bool tie_word_embeddings = false;    // lm_head shares the embedding tensor
+  // The decoder sits under .language_model (a multimodal wrapper whose config.json nests it in
+  // text_config): vllm-ascend finds no model_instance.model.start_layer, so it never sets
+  // _EXTRA_CTX.layer_idx (v0.23.0:vllm_ascend/utils.py:1284), which the MLP and MoE paths need.
+  bool language_model_wrapped = false;
 
   // MoE
   int num_experts = 0;
@@ -54,6 +66,13 @@ struct ModelConfig {
   // One entry per decoder layer: "full_attention" or "linear_attention".
   std::vector<std::string> layer_types;
 
+  // What the model directory says about its quantization: quantization_config in config.json, or
+  // ModelSlim's quant_model_description.json beside it (which vllm-ascend prefers). Bundled models
+  // give shapes only and carry none.
+  std::optional<CheckpointQuantization> checkpoint_quantization;
+  std::string checkpoint_dir;       // the directory read as a checkpoint ("" for bundled models and other files)
+  std::vector<std::string> notes;   // worth printing with the report
+
   bool is_moe() const { return num_experts > 0; }
   // True when layer `index` runs a routed-expert MoE block rather than a dense MLP.
   bool layer_is_moe(int index) const;
@@ -62,11 +81,13 @@ struct ModelConfig {
 // Hugging Face architectures this tool models, for error messages and docs.
 const std::vector<std::string>& supported_architectures();
 
-// Parses config.json text. `source` names the file in errors.
+// Parses config.json text. `source` names the file in errors. A multimodal wrapper's shapes are
+// read from its text_config.
 ModelConfig parse_model_config(const std::string& text, const std::string& source);
 
 // `spec` is a config.json path, a directory holding one, or a bundled short name
-// (case-insensitive, e.g. "qwen3-32b").
+// (case-insensitive, e.g. "qwen3-32b"). For a directory (or a file named config.json) a
+// quant_model_description.json beside config.json is read too.
 ModelConfig load_model(const std::string& spec);
 
 std::vector<std::string> bundled_model_names();

@@ -333,6 +333,13 @@ std::vector<ProfileLocation> find_profiles(const std::string& path) {
                                  "trace_view.json, kernel_details.csv, op_summary_*.csv, task_time_*.csv or a profiler database)",
                                  path));
   }
+  if (!fs::is_directory(status) && !fs::is_regular_file(status)) {
+    // A FIFO would hang the content sniffing (and be read twice); a device never ends.
+    throw InputError(fmt::format("{}: is {}, expected a profiler output directory or a regular file", path,
+                                 fs::is_fifo(status) ? "a FIFO" : fs::is_character_file(status) ? "a character device"
+                                 : fs::is_block_file(status)                                    ? "a block device"
+                                                                                                : "not a regular file"));
+  }
   if (!fs::is_directory(status)) return {ProfileLocation{path, path, -1}};
   const auto dirs = find_output_dirs(path);
   if (dirs.empty()) throw InputError(fmt::format("{}: no profile found: {}", path, kLookedFor));

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/file_io.h"
+#include "util/printable.h"
 
 namespace pt {
 
@@ -326,7 +328,7 @@ class Parser {
     const char first = text.front();
     if (!(first == '-' || is_digit(static_cast<unsigned char>(first))) ||
         !is_digit(static_cast<unsigned char>(text.back()))) {
-      fail(p, fmt::format("malformed number \"{}\"", text));
+      fail(p, fmt::format("malformed number \"{}\"", excerpt(text)));
     }
     p = q;
     return text;
@@ -351,7 +353,7 @@ class Parser {
       const char* at = p;
       const std::string_view text = number_token(p);
       int64_t out = 0;
-      if (!to_int(text, out)) fail(at, fmt::format("malformed number \"{}\"", text));
+      if (!to_int(text, out)) fail(at, fmt::format("malformed number \"{}\"", excerpt(text)));
       return out;
     }
     p = q;
@@ -450,7 +452,7 @@ class Parser {
         present = true;
         return;
       }
-      if (strict) fail(at, fmt::format("\"{}\" must be a number or a numeric string, found \"{}\"", key, s));
+      if (strict) fail(at, fmt::format("\"{}\" must be a number or a numeric string, found \"{}\"", key, excerpt(s)));
       return;
     }
     if (*p == '-' || is_digit(static_cast<unsigned char>(*p))) {
@@ -458,7 +460,7 @@ class Parser {
       if (!to_double(s, out)) {
         double ignored = 0;
         const bool range = std::from_chars(s.data(), s.data() + s.size(), ignored).ec == std::errc::result_out_of_range;
-        fail(at, fmt::format("{} \"{}\"", range ? "number out of range" : "malformed number", s));
+        fail(at, fmt::format("{} \"{}\"", range ? "number out of range" : "malformed number", excerpt(s)));
       }
       present = true;
       return;
@@ -825,10 +827,11 @@ struct FileCloser {
 
 void parse_trace_file(const std::string& path, const TraceEventCallback& on_event, size_t chunk_bytes,
                       const TraceEventFilter* filter) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a directory, expected a trace file", path));
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  // InputFile: a FIFO or a device cannot hang the run or feed it without end.
+  InputFile in(path, "a trace file");
+  std::unique_ptr<std::FILE, FileCloser> file(::fdopen(in.fd(), "rb"));
   if (!file) throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
+  in.release();
   Parser parser(path, on_event, filter);
   parser.run_file(file.get(), chunk_bytes);
 }

@@ -83,10 +83,15 @@ std::vector<WorkloadPoint> load_workload_csv(const std::string& path) {
   return parse_workload_csv(read_text_file(path), path);
 }
 
-std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& d) {
+std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& d, const Release& release, const CaptureModel& model) {
   if (!d.max_num_seqs) throw InputError("no workload: give --num-tokens, --workload or --max-num-seqs");
   std::vector<WorkloadPoint> w;
-  for (int s : capture_sizes(*d.max_num_seqs, d.num_speculative_tokens, d.tensor_parallel, d.flashcomm1)) w.push_back({s, 1.0});
+  // Before v0.18 the sizes reach 2 x max_num_seqs whatever the draft tokens; a decode step never
+  // carries more than max_num_seqs x (1 + spec) tokens, so the sizes above it are never run.
+  const long long most = static_cast<long long>(*d.max_num_seqs) * (1 + d.num_speculative_tokens);
+  for (int s : capture_sizes(d, release, model)) {
+    if (d.phase != Phase::kDecode || s <= most) w.push_back({s, 1.0});
+  }
   validate(w, "--max-num-seqs");
   return w;
 }

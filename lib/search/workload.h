@@ -18,7 +18,8 @@ std::vector<WorkloadPoint> workload_from_lists(const std::vector<int>& tokens, c
 // CSV with columns num_tokens,weight (weight optional).
 std::vector<WorkloadPoint> parse_workload_csv(const std::string& text, const std::string& source);
 std::vector<WorkloadPoint> load_workload_csv(const std::string& path);
-// Every capture size vllm-ascend would use for --max-num-seqs (and speculative tokens), equal weights.
-std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& deployment);
+// Every capture size the release would use for --max-num-seqs (and speculative tokens), equal weights.
+std::vector<WorkloadPoint> workload_from_capture_sizes(const Deployment& deployment, const Release& release,
+                                                       const CaptureModel& model);
 
 }  // namespace pt

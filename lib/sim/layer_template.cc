@@ -1,5 +1,6 @@
 #include "sim/layer_template.h"
 
+#include <filesystem>
 #include <set>
 #include <tuple>
 
@@ -40,7 +41,7 @@ Expression req_expr(const JsonReader& r, std::string_view key) {
 
 TemplateOp parse_op(const JsonReader& r) {
   r.expect_only_keys({"name", "type", "kind", "core", "when", "flops", "bytes", "tokens", "pairs", "group", "dtype",
-                      "linear", "pattern", "duration_us", "hbm_bytes", "comment"});
+                      "linear", "pattern", "duration_us", "hbm_bytes", "timing", "stream_efficiency", "comment"});
   TemplateOp op;
   op.where = fmt::format("{}: {}", r.source(), r.path());
   op.name = r.child("name").string();
@@ -62,6 +63,13 @@ TemplateOp parse_op(const JsonReader& r) {
   op.core = r.optional_string("core").value_or("");
   op.when = opt_expr(r, "when");
   op.dtype = r.optional_string("dtype").value_or("");
+  if (r.has("stream_efficiency")) {
+    if (op.kind != OpKind::kMatmul && op.kind != OpKind::kGroupedMatmul && op.kind != OpKind::kMeasured) {
+      r.child("stream_efficiency").fail("only a matmul, grouped_matmul or measured op streams a weight");
+    }
+    op.stream_efficiency = r.child("stream_efficiency").number_in(1e-3, 1.0);
+  }
+  if (r.has("timing") && op.kind != OpKind::kMeasured) r.child("timing").fail("only a measured op has a timing");
   switch (op.kind) {
     case OpKind::kVector:
     case OpKind::kCube:
@@ -96,7 +104,13 @@ TemplateOp parse_op(const JsonReader& r) {
       break;
     }
     case OpKind::kMeasured:
-      op.duration_us = r.child("duration_us").number_in(0, 1e9);
+      // A number or an expression of the shape variables ("2 + 0.01*T").
+      if (r.has("duration_us") && r.child("duration_us").node().is_number()) r.child("duration_us").number_in(0, 1e9);
+      op.duration_us = req_expr(r, "duration_us");
+      if (auto timing = r.optional_string("timing")) {
+        if (*timing != "alone" && *timing != "in_sequence") r.child("timing").fail("expected \"in_sequence\" or \"alone\"");
+        op.timed_alone = *timing == "alone";
+      }
       op.hbm_bytes = opt_expr(r, "hbm_bytes");
       if (!op.hbm_bytes) op.hbm_bytes = Expression::constant(0);
       op.linear = r.optional_string("linear").value_or("");
@@ -131,7 +145,8 @@ const TemplateOp* find_op(const std::vector<TemplateOp>& ops, const std::string&
 
 TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
   r.expect_only_keys({"site", "ratio_key", "fixed_ratio", "layer_type", "linear", "fork_before", "fork_after",
-                      "join_after", "join_before", "target", "cap", "stream", "gates", "description"});
+                      "join_after", "join_before", "no_join", "join_when", "target", "cap", "stream", "weight_of",
+                      "since", "until", "gates", "description"});
   TemplateSite s;
   s.where = fmt::format("{}: {}", r.source(), r.path());
   s.site = r.child("site").string();
@@ -163,7 +178,31 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
     return {"", false};
   };
   std::tie(s.fork_op, s.fork_after) = one_of("fork_before", "fork_after", true);
-  std::tie(s.join_op, s.join_before) = one_of("join_after", "join_before", !s.on_compute_stream);
+  const bool no_join = r.optional_bool("no_join").value_or(false);
+  std::tie(s.join_op, s.join_before) = one_of("join_after", "join_before", false);
+  if (s.on_compute_stream && !s.join_op.empty()) {
+    r.child(r.has("join_after") ? "join_after" : "join_before").fail("a compute-stream prefetch has no join");
+  }
+  if (!s.on_compute_stream && s.join_op.empty() && !no_join) {
+    r.fail("missing \"join_after\" (or \"join_before\"); give \"no_join\": true for a prefetch that no wait of its own "
+           "joins (the next wait on the prefetch stream covers it)");
+  }
+  if (no_join && !s.join_op.empty()) r.child("no_join").fail("\"no_join\" together with a join op");
+  if (r.has("join_when")) {
+    if (s.join_op.empty()) r.child("join_when").fail("\"join_when\" needs a join op");
+    s.join_when = opt_expr(r, "join_when");
+  }
+  const std::string weight_of = r.optional_string("weight_of").value_or("this_layer");
+  if (weight_of == "last_layer") s.weight_of = SiteWeightOf::kLastLayer;
+  else if (weight_of != "this_layer") r.child("weight_of").fail("expected \"this_layer\" or \"last_layer\"");
+  for (const char* k : {"since", "until"}) {
+    if (!r.has(k)) continue;
+    const std::string v = r.child(k).string();
+    auto c = code_version_from_name(v);
+    if (!c) r.child(k).fail("expected a code version: v0.13, v0.15, v0.17, v0.18 or v0.23");
+    (std::string(k) == "since" ? s.since : s.until) = c;
+  }
+  if (s.since && s.until && *s.until < *s.since) r.child("until").fail("\"until\" comes before \"since\"");
   s.target = r.child("target").string();
   auto check_op = [&](const std::string& name, const char* key) -> size_t {
     size_t index = 0;
@@ -179,10 +218,10 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
   const size_t fork_pos = check_op(s.fork_op, "fork_before") + (s.fork_after ? 1 : 0);
   const size_t target_pos = check_op(s.target, "target");
   if (target_pos < fork_pos) r.child("target").fail("the target op runs before the fork");
-  if (!s.on_compute_stream) {
+  if (!s.join_op.empty()) {
+    // The join may come after the target: the matmul then races the prefetch of its own weight.
     const size_t join_pos = check_op(s.join_op, "join_after") + (s.join_before ? 0 : 1);
     if (join_pos <= fork_pos) r.fail("the join comes before the fork: the window holds no op");
-    if (target_pos < join_pos) r.child("target").fail("the target op must come after the join");
   }
   s.cap = r.optional_string("cap").value_or("none");
   if (s.cap != "none" && s.cap != "mlp" && s.cap != "mla_o_proj") r.child("cap").fail("expected \"none\", \"mlp\" or \"mla_o_proj\"");
@@ -190,7 +229,7 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
   if (r.has("gates")) {
     JsonReader g = r.child("gates");
     g.expect_only_keys({"model_kind", "step_tokens_below", "gate_tokens_at_least", "linear_quant", "linear_quant_not",
-                        "linear_class", "needs_custom_row_op"});
+                        "linear_class", "needs_custom_row_op", "needs_layer_idx", "off_when"});
     s.gates.model_kind = g.optional_string("model_kind");
     if (s.gates.model_kind && *s.gates.model_kind != "dense" && *s.gates.model_kind != "moe") {
       g.child("model_kind").fail("expected \"dense\" or \"moe\"");
@@ -201,6 +240,16 @@ TemplateSite parse_site(const JsonReader& r, const LayerTemplate& t) {
     s.gates.linear_quant_not = g.optional_string("linear_quant_not");
     s.gates.linear_class = g.optional_string("linear_class");
     s.gates.needs_custom_row_op = g.optional_bool("needs_custom_row_op").value_or(false);
+    s.gates.needs_layer_idx = g.optional_bool("needs_layer_idx").value_or(false);
+    if (g.has("off_when")) {
+      JsonReader list = g.child("off_when");
+      list.expect_array();
+      for (size_t i = 0; i < list.node().size(); ++i) {
+        JsonReader c = list.element(i);
+        c.expect_only_keys({"expr", "reason"});
+        s.gates.off_when.push_back({req_expr(c, "expr"), c.child("reason").string()});
+      }
+    }
   }
   return s;
 }
@@ -238,11 +287,19 @@ LayerTemplate parse_layer_template(const std::string& text, const std::string& s
   if (root.has("sites")) {
     JsonReader sites = root.child("sites");
     sites.expect_array();
-    std::set<std::pair<std::string, std::string>> seen;
     for (size_t i = 0; i < sites.node().size(); ++i) {
       TemplateSite s = parse_site(sites.element(i), t);
-      if (!seen.insert({s.site, s.layer_type}).second) {
-        sites.element(i).child("site").fail(fmt::format("site \"{}\" appears twice in layer type \"{}\"", s.site, s.layer_type));
+      // One site may be written once per range of releases (since / until) that do not overlap.
+      const int lo = s.since ? static_cast<int>(*s.since) : -1, hi = s.until ? static_cast<int>(*s.until) : 1 << 20;
+      for (const auto& other : t.sites) {
+        if (other.site != s.site || other.layer_type != s.layer_type) continue;
+        const int olo = other.since ? static_cast<int>(*other.since) : -1;
+        const int ohi = other.until ? static_cast<int>(*other.until) : 1 << 20;
+        if (lo <= ohi && olo <= hi) {
+          sites.element(i).child("site").fail(fmt::format(
+              "site \"{}\" appears twice in layer type \"{}\" for the same releases (give since / until)", s.site,
+              s.layer_type));
+        }
       }
       t.sites.push_back(std::move(s));
     }
@@ -266,7 +323,16 @@ LayerTemplate parse_layer_template(const std::string& text, const std::string& s
 }
 
 LayerTemplate load_layer_template(const std::string& path, const ModelConfig& model) {
-  if (!path.empty()) return parse_layer_template(read_text_file(path), path);
+  if (!path.empty()) {
+    // A bundled template by name ("qwen3_moe-this-layer-w13"), unless a file of that name exists.
+    std::error_code ec;
+    if (path.find('/') == std::string::npos && !std::filesystem::exists(path, ec)) {
+      if (auto text = find_embedded(fmt::format("layers/{}.json", path))) {
+        return parse_layer_template(std::string(*text), "bundled layers/" + path + ".json");
+      }
+    }
+    return parse_layer_template(read_text_file(path), path);
+  }
   const std::string rel = fmt::format("layers/{}.json", family_name(model.family));
   auto text = find_embedded(rel);
   if (!text) throw InputError(fmt::format("no bundled layer template {} for this model", rel));
@@ -277,7 +343,8 @@ std::string default_layer_type(const ModelConfig& m, int index) {
   const bool moe = m.layer_is_moe(index);
   switch (m.family) {
     case ModelFamily::kDense: return "dense";
-    case ModelFamily::kQwen3Moe: return moe ? "moe" : "dense";
+    case ModelFamily::kQwen3Moe:
+    case ModelFamily::kGlm4Moe: return moe ? "moe" : "dense";
     case ModelFamily::kDeepseekV3: return moe ? "mla_moe" : "mla_dense";
     case ModelFamily::kQwen3Next:
       return m.layer_types[static_cast<size_t>(index)] == "linear_attention" ? "linear_attention_moe" : "full_attention_moe";

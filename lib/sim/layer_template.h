@@ -9,6 +9,7 @@
 
 #include "config/prefetch_config.h"
 #include "model/model_config.h"
+#include "vllm_ascend/release.h"
 #include "util/expression.h"
 
 namespace pt {
@@ -20,7 +21,7 @@ enum class OpKind {
   kMatmul,         // "linear" times "tokens" rows
   kGroupedMatmul,  // routed experts of "linear" over "pairs" token-expert pairs
   kCollective,     // "pattern" over "group" ranks moving "bytes"
-  kMeasured,       // "duration_us" and "hbm_bytes" given by the user
+  kMeasured,       // "duration_us" (an expression) and "hbm_bytes" given by the user
 };
 const char* op_kind_name(OpKind k);
 
@@ -34,9 +35,17 @@ struct TemplateOp {
   std::string dtype;    // vector: fp16 | fp32; cube: bf16 | int8
   std::string linear;   // quantize / matmul / grouped_matmul / measured (optional)
   std::string pattern;  // collective: all_reduce | all_gather | reduce_scatter | all_to_all
-  double duration_us = 0;
-  std::optional<Expression> hbm_bytes;  // measured
+  std::optional<Expression> duration_us;    // measured
+  bool timed_alone = false;                // measured: timed by itself ("timing": "alone")
+  std::optional<double> stream_efficiency;  // overrides the hardware's for this op's weight
+  std::optional<Expression> hbm_bytes;     // measured
   std::string where;  // JSON path, for errors found when the template is instantiated
+};
+
+// A condition under which a site does not fire, with the reason the report gives.
+struct SiteOffWhen {
+  Expression expr;
+  std::string reason;
 };
 
 struct SiteGates {
@@ -47,7 +56,13 @@ struct SiteGates {
   std::optional<std::string> linear_quant_not;   // ... must not use this scheme
   std::optional<std::string> linear_class;       // e.g. "RowParallelLinear"
   bool needs_custom_row_op = false;              // o_proj must run an Ascend custom row op (flashcomm1 ...)
+  bool needs_layer_idx = false;                  // the path finds its weight through _EXTRA_CTX.layer_idx
+  std::vector<SiteOffWhen> off_when;             // expressions of the shape variables that switch it off
 };
+
+// Whose weight the CMO fetches: this layer's (its target op reads it from L2), or the last decoder
+// layer's (vllm-ascend v0.13-v0.22 MoE: only the last layer's own matmul can hit it).
+enum class SiteWeightOf { kThisLayer, kLastLayer };
 
 struct TemplateSite {
   std::string site;                   // "mlp.down", "attn.o/down_proj", ...
@@ -57,11 +72,15 @@ struct TemplateSite {
   std::string linear;       // weight prefetched (from offset 0)
   std::string fork_op;      // the prefetch is issued just before this op (or just after, fork_after)
   bool fork_after = false;
-  std::string join_op;      // the compute stream waits for the prefetch just after this op (or before)
+  std::string join_op;      // the compute stream waits for the prefetch stream just after this op (or before);
+                            // empty: no wait of its own (the next wait on the stream, or none, covers it)
   bool join_before = false;
-  std::string target;       // matmul that reads the prefetched bytes from L2
-  std::string cap;          // "none", "mlp" (prefetch_cap_bytes) or "mla_o_proj"
-  bool on_compute_stream = false;  // MLA/SFA prefetch runs in the current stream
+  std::optional<Expression> join_when;  // the own wait exists only while this is non-zero
+  std::string target;       // matmul that reads the prefetched bytes from L2 (may run before the join)
+  std::string cap;          // "none", "mlp" (MAX_PREFETCH_WEIGHT_SIZE) or "mla_o_proj" (MAX_O_PROJ_PREFETCH_SIZE)
+  bool on_compute_stream = false;  // MLA/SFA prefetch in the current stream (v0.13 / v0.14)
+  SiteWeightOf weight_of = SiteWeightOf::kThisLayer;
+  std::optional<CodeVersion> since, until;  // the releases whose code has this site
   SiteGates gates;
   std::string description;
   std::string where;
@@ -82,7 +101,7 @@ LayerTemplate parse_layer_template(const std::string& text, const std::string& s
 LayerTemplate load_layer_template(const std::string& path, const ModelConfig& model);
 
 // The layer type vllm-ascend runs for decoder layer `index` (names used by the bundled templates):
-// dense, moe, mla_dense, mla_moe, linear_attention_moe, full_attention_moe.
+// dense, moe, mla_dense, mla_moe, linear_attention_moe, full_attention_moe (glm4_moe: dense, moe).
 std::string default_layer_type(const ModelConfig& model, int index);
 
 }  // namespace pt

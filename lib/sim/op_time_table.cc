@@ -11,7 +11,8 @@
 
 namespace pt {
 
-void OpTimeTable::add(const std::string& name, double num_tokens, double duration_us) {
+void OpTimeTable::add(const std::string& name, double num_tokens, double duration_us, bool timed_alone) {
+  if (timed_alone) alone_[name] = true;
   auto& pts = points_[name];
   const std::pair<double, double> point(num_tokens, duration_us);
   pts.insert(std::upper_bound(pts.begin(), pts.end(), point), point);  // kept sorted; in order, an append
@@ -49,11 +50,13 @@ OpTimeTable parse_op_time_table(const std::string& text, const std::string& sour
   size_t name_col = csv.require_column({"name", "Name"});
   size_t tokens_col = csv.require_column({"num_tokens"});
   size_t dur_col = csv.require_column({"duration_us", "Duration(us)"});
+  const std::optional<size_t> timing_col = csv.column("timing");
   constexpr double kMaxTokens = 1 << 24;     // as --num-tokens
   constexpr double kMaxDurationUs = 1e9;     // as a template's measured op
   struct Point {
     const std::string* name;
     double tokens, duration;
+    bool alone;
     size_t line;
   };
   std::vector<Point> points;
@@ -72,7 +75,16 @@ OpTimeTable parse_op_time_table(const std::string& text, const std::string& sour
     if (dur > kMaxDurationUs) {
       throw InputError(fmt::format("{}: line {}: duration_us {} is above {} (1000 s)", source, row.line, dur, kMaxDurationUs));
     }
-    points.push_back({&row.fields[name_col], tokens, dur, row.line});
+    bool alone = false;
+    if (timing_col && *timing_col < row.fields.size() && !row.fields[*timing_col].empty()) {
+      const std::string& timing = row.fields[*timing_col];
+      if (timing == "alone") {
+        alone = true;
+      } else if (timing != "in_sequence") {
+        throw InputError(fmt::format("{}: line {}: timing \"{}\": expected in_sequence or alone", source, row.line, timing));
+      }
+    }
+    points.push_back({&row.fields[name_col], tokens, dur, alone, row.line});
   }
   // Sorted once (adding each point in order is an append), and a point given twice is ambiguous.
   std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
@@ -85,7 +97,12 @@ OpTimeTable parse_op_time_table(const std::string& text, const std::string& sour
       throw InputError(fmt::format("{}: line {}: \"{}\" at {} tokens is already given on line {}", source, p.line,
                                    *p.name, p.tokens, points[i - 1].line));
     }
-    table.add(*p.name, p.tokens, p.duration);
+    if (i > 0 && *points[i - 1].name == *p.name && points[i - 1].alone != p.alone) {
+      throw InputError(fmt::format("{}: line {}: \"{}\" is timed {} here but {} on line {}: one timing per op", source,
+                                   p.line, *p.name, p.alone ? "alone" : "in_sequence",
+                                   points[i - 1].alone ? "alone" : "in_sequence", points[i - 1].line));
+    }
+    table.add(*p.name, p.tokens, p.duration, p.alone);
   }
   return table;
 }

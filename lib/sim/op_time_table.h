@@ -1,7 +1,9 @@
 #pragma once
-// Measured op durations by op name and token count (CSV: name,num_tokens,duration_us), used in
-// place of the roofline when the user supplies them. Linear interpolation between token counts,
-// clamped at the ends.
+// Measured op durations by op name and token count (CSV: name,num_tokens,duration_us[,timing]),
+// used in place of the roofline when the user supplies them. Linear interpolation between token
+// counts, clamped at the ends. `timing` says how a duration was measured: in_sequence (a profiler's
+// task duration inside a run, the default) or alone (the op timed by itself, paying the start and
+// tail cost a sequence hides: the hardware's alone_fixed_us is taken off).
 #include <map>
 #include <optional>
 #include <string>
@@ -11,7 +13,8 @@ namespace pt {
 
 class OpTimeTable {
  public:
-  void add(const std::string& name, double num_tokens, double duration_us);
+  void add(const std::string& name, double num_tokens, double duration_us, bool timed_alone = false);
+  bool timed_alone(const std::string& name) const { return alone_.count(name) > 0; }
   std::optional<double> lookup(const std::string& name, double num_tokens) const;
   // A fitted model duration = intercept + per_token x tokens, keyed by op type ("SwiGlu") or by
   // op type and linear ("QuantBatchMatmulV3@down_proj"), as calibrate writes it.
@@ -23,6 +26,7 @@ class OpTimeTable {
  private:
   std::map<std::string, std::vector<std::pair<double, double>>> points_;
   std::map<std::string, std::pair<double, double>> models_;
+  std::map<std::string, bool> alone_;
 };
 
 OpTimeTable parse_op_time_table(const std::string& text, const std::string& source);

@@ -2,28 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "model/checkpoint_quantization.h"
+#include "model/memory_footprint.h"
+#include "model/parallel_rules.h"
 #include "util/error.h"
 
 namespace pt {
 
-namespace {
-
-// Ratio that makes vllm-ascend's int(ratio * bytes) reach `size`, as the legacy variables asked
-// for a byte count directly.
-double ratio_for_bytes(double size_bytes, double weight_bytes) {
-  if (weight_bytes <= 0) return 0;
-  return std::min(1.0, std::ceil(size_bytes / weight_bytes * 1e6) / 1e6);
-}
-
-}  // namespace
-
 void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table) {
   for (const auto& h : c.hardware) {
     hw.set(h.parameter, h.value, "calibration");
-    hw.provenance[h.parameter] = {"calibrated: " + h.basis, false};
+    hw.provenance[h.parameter] = HardwareProfile::Provenance{"calibrated: " + h.basis, false, std::nullopt, ""};
   }
   for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
 }
@@ -82,11 +75,44 @@ void check_calibration(const Calibration& c, const CalibrationTarget& now, const
   }
 }
 
+StepPlan Scenario::plan_for(const Deployment& deployment) const {
+  return build_step_plan(model, deployment, hardware, layer_template, *release, op_times.empty() ? nullptr : &op_times);
+}
+
+std::vector<std::string> whole_tensor_warnings(const StepPlan& plan, const WeightPrefetchConfig& config,
+                                               CapReading cap_reading) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& type : plan.layer_types) {
+    for (const auto& site : type.sites) {
+      if (!site.gated_on || !site.ratio_key) continue;
+      const IssuePlan ip = plan_issue(site, config, cap_reading, plan.semantics());
+      if (!ip.on || ip.limit != IssueLimit::kWholeTensor || !seen.insert(site.site).second) continue;
+      const KeySetting& k = config[*site.ratio_key];
+      const std::string why = k.legacy_bytes ? fmt::format("a legacy size of {} bytes", *k.legacy_bytes)
+                              : k.ratio == 0  ? fmt::format("{} = 0 (or missing, or dropped)", ratio_key_name(*site.ratio_key))
+                                              : fmt::format("{} = {} gives int(ratio x {} bytes) = 0",
+                                                            ratio_key_name(*site.ratio_key), k.ratio, site.weight_bytes);
+      out.push_back(fmt::format("{} inside an enabled {} module: vllm-ascend {} prefetches the whole {:.2f} MiB {} "
+                                "(max_size 0 means the whole tensor in maybe_npu_prefetch){}",
+                                why, ratio_module_name(*site.ratio_key), plan.release->tag, site.weight_bytes / 1048576.0,
+                                site.linear_name, std::isfinite(site.cap_bytes) ? ", past the 18 MiB cap" : ", uncapped"));
+    }
+  }
+  return out;
+}
+
 Scenario load_scenario(const ScenarioInputs& in) {
   Scenario s;
-  s.vllm_ascend_version = in.vllm_ascend_version;
+  s.release = &find_release(in.vllm_ascend_version);
+  s.vllm_ascend_version = s.release->tag;
   in.deployment.validate();
   s.model = load_model(in.model);
+  std::vector<std::string> model_notes = s.model.notes;
+  // The scheme this run models (--quantization, else the checkpoint's own, else w8a8), then vLLM's
+  // start-up rules for splitting the model: every subcommand that loads a scenario gets both.
+  const Deployment deployment = resolve_quantization(s.model, in.deployment, model_notes);
+  check_parallel_layout(s.model, deployment);
   s.hardware = load_hardware(in.hardware);
   if (!in.op_times.empty()) s.op_times = load_op_time_table(in.op_times);
   // Calibration first, so an explicit --hw-set still wins over it.
@@ -99,55 +125,91 @@ Scenario load_scenario(const ScenarioInputs& in) {
   apply_hardware_overrides(s.hardware, in.hardware_overrides);
   s.layer_template = load_layer_template(in.layer_template, s.model);
   s.cap_reading = parse_cap_reading(in.cap_reading);
-  s.plan = build_step_plan(s.model, in.deployment, s.hardware, s.layer_template,
-                           s.op_times.empty() ? nullptr : &s.op_times);
+  s.plan = s.plan_for(deployment);
   s.notes = s.plan.notes;
-
-  const LegacyMlpEnv legacy = read_legacy_env(in.env_assignments, in.use_process_env);
-  if (legacy.any() && in.additional_config) {
-    throw InputError("both --additional-config and the legacy VLLM_ASCEND_*PREFETCH* variables are set; "
-                     "vllm-ascend v0.13+ reads only weight_prefetch_config: give one of them");
+  s.notes.insert(s.notes.end(), model_notes.begin(), model_notes.end());
+  if (s.hardware.hbm_capacity_bytes > 0) {
+    const MemoryFit fit = check_memory_fit(s.model, deployment, s.plan.tokens.num_seqs, s.hardware.hbm_capacity_bytes,
+                                           s.hardware.name);
+    s.warnings.insert(s.warnings.end(), fit.warnings.begin(), fit.warnings.end());
+  } else {
+    s.notes.push_back(fmt::format("hardware profile {} gives no hbm_capacity_bytes: whether the weights and KV cache fit "
+                                  "is not checked",
+                                  s.hardware.name));
   }
-  if (legacy.any()) {
-    // Legacy MLP prefetch (PR #2816): byte sizes, 18 MiB by default, MLP only.
-    WeightPrefetchConfig c;
-    c.enabled = legacy.enable_prefetch_mlp;
-    c[RatioKey::kAttnQkv] = 0;
-    c[RatioKey::kAttnO] = 0;
-    c[RatioKey::kMoeGateUp] = 0;
-    auto weight = [&](const char* name) {
-      for (const auto& l : s.plan.linears) {
-        if (l.name == name) return l.weight_bytes();
-      }
-      return 0.0;
-    };
-    const double gate_up = legacy.gate_up_prefetch_bytes.value_or(s.hardware.prefetch_cap_bytes);
-    const double down = legacy.down_prefetch_bytes.value_or(s.hardware.prefetch_cap_bytes);
-    c[RatioKey::kMlpGateUp] = ratio_for_bytes(gate_up, weight("gate_up_proj"));
-    c[RatioKey::kMlpDown] = ratio_for_bytes(down, weight("down_proj"));
-    s.config = c;
-    s.config_origin = "legacy environment variables";
-    s.legacy_equivalent = c.to_additional_config();
-    if (!legacy.enable_prefetch_mlp) {
-      s.notes.push_back("VLLM_ASCEND_ENABLE_PREFETCH_MLP is not 1: the size variables alone enable nothing");
-    }
-    for (double size : {gate_up, down}) {
-      if (size > s.hardware.prefetch_cap_bytes) {
-        s.warnings.push_back(fmt::format("a legacy size of {:.0f} bytes exceeds the 18 MiB cap that weight_prefetch_config "
-                                         "applies on the MLP path: the new config cannot express it", size));
-      }
-    }
-    if (s.model.is_moe()) s.notes.push_back("the legacy variables drove the dense MLP path only; this is a MoE model");
-  } else if (in.additional_config) {
-    PrefetchConfigParse parsed = load_prefetch_config(*in.additional_config, in.lenient);
+  const Semantics& sem = s.release->semantics;
+
+  if (in.additional_config) {
+    PrefetchConfigParse parsed = load_prefetch_config(*in.additional_config, in.lenient, *s.release);
     s.config = parsed.config;
     s.warnings.insert(s.warnings.end(), parsed.warnings.begin(), parsed.warnings.end());
     s.notes.insert(s.notes.end(), parsed.notes.begin(), parsed.notes.end());
     s.config_origin = (*in.additional_config)[0] == '@' ? in.additional_config->substr(1) : "--additional-config";
   } else {
-    s.config = WeightPrefetchConfig::defaults_enabled();
+    s.config = WeightPrefetchConfig::defaults_enabled(sem);
     s.config_origin = "vllm-ascend defaults with {\"enabled\": true}";
   }
+  const LegacyMlpVariables legacy = read_legacy_env(in.env_assignments, in.use_process_env);
+  if (legacy.any()) {
+    const std::vector<std::string> legacy_notes = apply_legacy_env(legacy, *s.release, s.config);
+    s.notes.insert(s.notes.end(), legacy_notes.begin(), legacy_notes.end());
+    const KeySetting& gate_up = s.config[RatioKey::kMlpGateUp];
+    if (gate_up.legacy_bytes) {
+      s.config_origin += " + legacy environment variables";
+      if (s.model.is_moe() && s.plan.tokens.padded_tokens < sem.mlp_tokens_below) {
+        // The legacy path has no dense-model check: an o_proj with a custom row op (flashcomm1,
+        // always active on a MoE model at TP > 1) prefetches layers[i].mlp.gate_up_proj, and a
+        // SiluAndMul (a shared expert) layers[i].mlp.down_proj; a MoE layer has neither
+        // (v0.13.0rc1:vllm_ascend/ops/register_custom_ops.py:126-135 and :182-191,
+        // v0.15.0rc1:vllm_ascend/ops/weight_prefetch.py:146-149 and :162-164).
+        const bool custom_row_op = s.plan.variables.count("FC1") && s.plan.variables.at("FC1") > 0;
+        const bool shared_expert = s.model.shared_expert_intermediate_size > 0;
+        if (custom_row_op || shared_expert) {
+          throw InputError(fmt::format(
+              "VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 on a MoE model: vllm-ascend {} runs the MLP prefetch without its "
+              "dense-model check and fails in the first forward below {} tokens: {} reads a layer's mlp.{} that a MoE "
+              "layer lacks",
+              s.release->tag, sem.mlp_tokens_below,
+              custom_row_op ? "the o_proj custom row op (flashcomm1)" : "the shared expert's SiluAndMul",
+              custom_row_op ? "gate_up_proj" : "down_proj"));
+        }
+        s.notes.push_back(fmt::format("VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 on a MoE model without a custom row op or a shared "
+                                      "expert: vllm-ascend {} starts and issues no MLP CMO (no dense MLP reaches the path)",
+                                      s.release->tag));
+      }
+      if (sem.legacy_mlp_env == LegacyMlpEnv::kOverridesCapped) {
+        // The weight_prefetch_config that asks for the same bytes (ratios to 6 decimals, capped).
+        WeightPrefetchConfig eq = s.config;
+        auto weight = [&](const char* name) {
+          for (const auto& l : s.plan.linears) {
+            if (l.name == name) return l.weight_bytes();
+          }
+          return 0.0;
+        };
+        eq.enabled = true;
+        for (auto [key, linear] : {std::pair{RatioKey::kMlpGateUp, "gate_up_proj"}, std::pair{RatioKey::kMlpDown, "down_proj"}}) {
+          KeySetting& k = eq[key];
+          const double w = weight(linear);
+          k.ratio = w > 0 ? std::min(1.0, std::ceil(*k.legacy_bytes / w * 1e6) / 1e6) : 0;
+          k.legacy_bytes.reset();
+        }
+        s.legacy_equivalent = eq.to_additional_config(sem);
+      }
+    }
+  }
+  if (s.model.language_model_wrapped && s.model.is_moe() && sem.code < CodeVersion::kV023 && s.config.enabled &&
+      s.config[RatioKey::kMoeGateUp].on) {
+    // Before v0.23 the MoE path reads model_instance.model.layers[layer_idx - 1] unguarded; a wrapper
+    // has no .model, and the start-up profile run (well above 96 tokens per rank at gating) reaches it.
+    throw InputError(fmt::format(
+        "{} on vllm-ascend {}: the MoE prefetch (moe module on) reads model_instance.model.layers[layer_idx - 1], "
+        "which this wrapper lacks (its decoder is under .language_model), so the first forward of {} or more tokens per "
+        "rank at gating, the start-up profile run included, fails with an AttributeError "
+        "(v0.22.1rc1:vllm_ascend/ops/weight_prefetch.py:99; v0.13.0: :86). Switch the module off with "
+        "{{\"moe\": {{\"gate_up\": 0}}}}, or model v0.23.0rc1 or later, whose lookup returns None instead",
+        s.model.hf_architecture, s.release->tag, 96));  // MOE_PREFETCH_TOKEN_THRESHOLD (docs/vllm-ascend-semantics.md)
+  }
+  for (auto& w : whole_tensor_warnings(s.plan, s.config, s.cap_reading)) s.warnings.push_back(std::move(w));
   return s;
 }
 

@@ -35,7 +35,8 @@ struct ScenarioInputs {
 };
 
 struct Scenario {
-  std::string vllm_ascend_version;               // release tag, as given (resolved by vllm_ascend/release.h)
+  const Release* release = &default_release();   // --vllm-ascend, resolved (vllm_ascend/release.h)
+  std::string vllm_ascend_version;               // release->tag
   ModelConfig model;
   HardwareProfile hardware;
   LayerTemplate layer_template;
@@ -47,7 +48,16 @@ struct Scenario {
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
   std::optional<std::string> legacy_equivalent;  // the new --additional-config for legacy env vars
+
+  // The plan of this scenario's model, hardware, template, release and op times for another
+  // deployment (another token count of a workload, prefetch off ...).
+  StepPlan plan_for(const Deployment& deployment) const;
 };
+
+// Sites the config sends into vllm-ascend's max_size <= 0 trap (whole tensor, past any cap), one
+// sentence each naming the release and the bytes.
+std::vector<std::string> whole_tensor_warnings(const StepPlan& plan, const WeightPrefetchConfig& config,
+                                               CapReading cap_reading);
 
 // Applies the hardware fits to `hw` (their provenance becomes "calibrated") and adds the op
 // models to `table`.

@@ -288,7 +288,7 @@ void simulate_run(const Scenario& scenario, const RunOptions& o, const std::func
           hw.hbm_GBps *= slow;
           hw.cmo_GBps *= slow;
         }
-        plans[static_cast<size_t>(r)] = build_step_plan(scenario.model, d, hw, scenario.layer_template,
+        plans[static_cast<size_t>(r)] = build_step_plan(scenario.model, d, hw, scenario.layer_template, *scenario.release,
                                                         scenario.op_times.empty() ? nullptr : &scenario.op_times);
         rs.plan = &plans[static_cast<size_t>(r)];
       } else {

@@ -9,25 +9,55 @@
 
 namespace pt {
 
-double PlannedOp::duration_with_l2(double l2_bytes, double hbm_GBps, double l2_read_speedup) const {
-  const double hit = std::min(l2_bytes * touched_fraction, weight_bytes);
-  if (hit <= 0) return standalone_us;
-  const double bytes_per_us = hbm_GBps * 1e3;
-  if (measured) {
-    // A measured op keeps its duration less the HBM time the L2 hit saves.
-    const double saved = hit / bytes_per_us * (1.0 - 1.0 / l2_read_speedup);
-    return standalone_us - std::min(saved, std::max(0.0, standalone_us - overhead_us));
-  }
-  const double mem_us = ((hbm_bytes - hit) + hit / l2_read_speedup) / bytes_per_us;
-  return overhead_us + std::max(compute_us, mem_us);
+double PlannedOp::memory_us() const {
+  return (stream_GBps > 0 ? hbm_bytes / (stream_GBps * 1e3) : 0.0) + l2_read_us;
+}
+
+double PlannedOp::weight_stream_us() const {
+  return stream_GBps > 0 ? std::min(weight_bytes, hbm_bytes) / (stream_GBps * 1e3) : 0.0;
+}
+
+double PlannedOp::saving_fraction(double l2_bytes, const HardwareProfile& hw) const {
+  if (weight_bytes <= 0) return 0;
+  const double f = std::clamp(l2_bytes * touched_fraction / weight_bytes, 0.0, 1.0);
+  return hw.l2_saving_fraction(f);
+}
+
+double PlannedOp::duration_with_l2(double l2_bytes, const HardwareProfile& hw) const {
+  const double saved = weight_stream_us() * (1.0 - 1.0 / l2_read_speedup) * saving_fraction(l2_bytes, hw);
+  if (saved == 0) return standalone_us;
+  const double mem = std::max(0.0, memory_us() - saved);
+  return overhead_us + std::max(compute_us, mem);
 }
 
 namespace {
 
 double ceil_div(double a, double b) { return std::ceil(a / b - 1e-12); }
 
+// An op longer than this is no real op of one step (the same bound as measured durations), and
+// the simulation would lose its microseconds to rounding (flops "1e300" printed a negative
+// vec slow): the template field that gives it is an error.
+constexpr double kMaxOpUs = 1e9;
+
+void check_op_time(const TemplateOp& t, double compute_us, double memory_us) {
+  const bool matmul = t.kind == OpKind::kMatmul || t.kind == OpKind::kQuantize;
+  const char* compute_field = t.kind == OpKind::kGroupedMatmul ? "pairs" : matmul ? "tokens"
+                              : t.kind == OpKind::kCollective  ? "bytes"
+                                                               : "flops";
+  const char* memory_field = t.kind == OpKind::kMeasured ? "hbm_bytes" : matmul ? "tokens"
+                             : t.kind == OpKind::kGroupedMatmul ? "pairs"
+                                                                : "bytes";
+  for (const auto& [us, field] : {std::pair{compute_us, compute_field}, std::pair{memory_us, memory_field}}) {
+    if (us > kMaxOpUs) {
+      throw InputError(fmt::format("{}: {} makes the op take {:.3g} us; at most {:g} us (1000 s) per op", t.where, field,
+                                   us, kMaxOpUs));
+    }
+  }
+}
+
 std::map<std::string, double> shape_variables(const ModelConfig& m, const Deployment& d, const TokenPlan& tokens,
-                                              const HardwareProfile& hw, std::string& comm_method) {
+                                              const HardwareProfile& hw, const Release& release,
+                                              std::string& comm_method) {
   std::map<std::string, double> v;
   const double T = tokens.padded_tokens;
   const double tp = d.tensor_parallel;
@@ -47,6 +77,7 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
   v["NKV"] = std::max(1.0, m.num_key_value_heads / tp);
   v["D"] = m.head_dim;
   v["QKNORM"] = m.qk_norm ? 1 : 0;
+  v["RF"] = m.partial_rotary_factor;
   v["V"] = m.vocab_size / tp;
   // flashcomm1: dense models switch it on only above 1000 tokens, MoE models on every forward.
   const bool fc1_active = d.flashcomm1 && tp > 1 && (m.is_moe() || T > 1000);
@@ -74,7 +105,10 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
       }
       tg = ceil_div(T, tp);
     } else {
-      if (group >= 16 && v["EL"] <= 24 && T <= mc2_capacity) {
+      // A2: MC2 needs an EP group of 16 or more and, from v0.18, <= 24 experts per rank
+      // (ascend_forward_context.py select_moe_comm_method).
+      const bool experts_fit = !release.flags.a2_mc2_expert_limit || std::floor(E / group) <= 24;
+      if (group >= 16 && experts_fit && T <= mc2_capacity) {
         comm_method = "MC2";
         tg = ceil_div(T, tp);
       } else {
@@ -90,6 +124,13 @@ std::map<std::string, double> shape_variables(const ModelConfig& m, const Deploy
   } else {
     for (const char* name : {"E", "K", "EL", "MI", "SI", "TG", "MC2", "ALLGATHER", "PAIRS"}) v[name] = 0;
   }
+  // Release-dependent switches the templates read.
+  // mmrs_fusion (dense, flashcomm1 active): o_proj / down_proj run npu_mm_reduce_scatter_base and
+  // bypass quant_method.apply, so the attn path does not see them; TP <= 8 from v0.13.0rc2 (any TP in v0.13.0rc1).
+  v["MMRS"] = !m.is_moe() && fc1_active && (release.flags.mmrs_any_tp || tp <= 8) ? 1 : 0;
+  // Routed experts quantized: quant_apply_mlp (which joins the MoE prefetch) rather than unquant_apply_mlp.
+  v["MOEQ"] = d.quantization == Quantization::kBf16 ? 0 : 1;
+  v["GRAPH"] = d.graph_mode ? 1 : 0;
   v["QL"] = m.q_lora_rank;
   v["KVL"] = m.kv_lora_rank;
   v["RD"] = m.qk_rope_head_dim;
@@ -154,19 +195,26 @@ class Planner {
     op.core = default_core(t);
     op.overhead_us = hw.op_overhead_us;
     op.cost_source = "roofline";
-    const double bytes_per_us = hw.hbm_GBps * 1e3;
+    op.stream_GBps = hw.hbm_GBps;
     auto nonneg = [&](double v, const char* what) {
       if (v < 0) throw InputError(fmt::format("{}: {} evaluates to {} (negative)", t.where, what, v));
       return v;
+    };
+    // Activation bytes of a vector-like op: the HBM share streams at the peak, the rest (written
+    // just before, still in L2) is read at the L2 rate.
+    auto activations = [&](double bytes) {
+      op.hbm_bytes += bytes * hw.vector_hbm_fraction;
+      op.l2_read_us += bytes * (1.0 - hw.vector_hbm_fraction) / (hw.l2_GBps * 1e3);
     };
     switch (t.kind) {
       case OpKind::kVector: {
         const double rate = (t.dtype == "fp32" ? hw.vector_TFLOPS_fp32 : hw.vector_TFLOPS_fp16) * 1e6 * hw.vector_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
-        op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
+        activations(nonneg(eval(*t.bytes), "bytes"));
         break;
       }
       case OpKind::kCube: {
+        // Attention: its bytes are the KV cache, from HBM.
         const double rate = (t.dtype == "int8" ? hw.cube_TOPS_int8 : hw.cube_TFLOPS_bf16) * 1e6 * hw.matmul_efficiency;
         op.compute_us = nonneg(eval(*t.flops), "flops") / rate;
         op.hbm_bytes = nonneg(eval(*t.bytes), "bytes");
@@ -180,7 +228,7 @@ class Planner {
         if (t.type == t.name) op.type = dynamic ? "DynamicQuant" : "AscendQuantV2";
         const double rate = hw.vector_TFLOPS_fp16 * 1e6 * hw.vector_efficiency;
         op.compute_us = elements * (dynamic ? 4.0 : 2.0) / rate;  // dynamic adds a per-token max reduction
-        op.hbm_bytes = elements * 3.0;                             // read bf16, write int8
+        activations(elements * 3.0);                               // read bf16, write int8
         break;
       }
       case OpKind::kMatmul:
@@ -197,6 +245,11 @@ class Planner {
           op.touched_fraction = 1.0 - std::pow(1.0 - 1.0 / plan_.variables.at("E"), picks);
         }
         op.weight_bytes = l->weight_bytes() * op.touched_fraction;
+        // The weight streams at what the engine achieves alone; its activations are small and
+        // stream with it (decode rows: kilobytes against megabytes of weight).
+        op.stream_GBps = hw.hbm_GBps * t.stream_efficiency.value_or(grouped ? hw.grouped_stream_efficiency()
+                                                                             : hw.matmul_stream_efficiency);
+        op.l2_read_speedup = grouped ? hw.grouped_l2_read_speedup() : hw.l2_read_speedup;
         const double act_in = l->int8_activation() ? 1.0 : 2.0;
         op.hbm_bytes = op.weight_bytes + rows * l->in_features * act_in + rows * l->out_features * 2.0;
         if (t.type == t.name) {
@@ -215,44 +268,68 @@ class Planner {
         break;
       }
       case OpKind::kMeasured: {
-        op.measured = true;
         op.cost_source = "template";
-        op.overhead_us = 0;
-        op.compute_us = t.duration_us;
         op.hbm_bytes = nonneg(eval(*t.hbm_bytes), "hbm_bytes");
         if (!t.linear.empty()) {
           const Linear* l = linear(t.linear, t.where);
           op.linear = linear_index_.at(t.linear);
           op.weight_bytes = l->weight_bytes();
+          op.hbm_bytes = std::max(op.hbm_bytes, op.weight_bytes);
+          op.l2_read_speedup = hw.l2_read_speedup;
+          op.stream_GBps = hw.hbm_GBps * t.stream_efficiency.value_or(hw.matmul_stream_efficiency);
         }
-        op.standalone_us = t.duration_us;
+        set_measured(op, nonneg(eval(*t.duration_us), "duration_us"), t.timed_alone, !t.linear.empty());
         break;
       }
     }
-    if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.hbm_bytes / bytes_per_us);
+    check_op_time(t, op.compute_us, op.measured ? op.hbm_bytes / (hw.hbm_GBps * 1e3) : op.memory_us());
+    if (!op.measured) op.standalone_us = op.overhead_us + std::max(op.compute_us, op.memory_us());
     if (op_times_) {
       // Most specific first: this op by name, the op type on this linear, the op type alone
       // (matmuls only by linear: one type covers linears of very different sizes).
       const double tokens = plan_.tokens.padded_tokens;
       std::optional<double> measured = op_times_->lookup(op.name, tokens);
+      const bool alone = measured && op_times_->timed_alone(op.name);
       if (!measured && !t.linear.empty()) measured = op_times_->lookup_model(op.type + "@" + t.linear, tokens);
       if (!measured && t.kind != OpKind::kMatmul && t.kind != OpKind::kGroupedMatmul) measured = op_times_->lookup_model(op.type, tokens);
       if (measured) {
-        op.measured = true;
         op.cost_source = "op table";
-        op.standalone_us = *measured;
-        op.overhead_us = std::min(op.overhead_us, *measured);
-        // A measured op demands its bytes over its measured time.
-        op.compute_us = *measured;
+        set_measured(op, *measured, alone, op.linear >= 0 && op.weight_bytes > 0);
       }
     }
     return op;
   }
 
+  // A measured duration: its in-sequence cost (an alone timing less the start and tail a sequence
+  // hides), split into a fixed part without HBM traffic and a memory part. A weight streams at
+  // the engine's rate (the rest of the time is fixed); other bytes spread over the op's work.
+  void set_measured(PlannedOp& op, double duration_us, bool timed_alone, bool streams_weight) const {
+    const HardwareProfile& hw = plan_.hardware;
+    const double cost = timed_alone ? std::max(0.0, duration_us - hw.alone_fixed_us) : duration_us;
+    op.measured = true;
+    op.standalone_us = cost;
+    op.compute_us = 0;
+    op.l2_read_us = 0;
+    const double fixed = std::min(hw.op_overhead_us, cost);
+    const double work = cost - fixed;
+    if (streams_weight) {
+      const double mem = std::min(work, op.hbm_bytes / (op.stream_GBps * 1e3));
+      op.overhead_us = cost - mem;
+      // The memory part runs at the demand that moves hbm_bytes in it.
+      op.stream_GBps = mem > 0 ? op.hbm_bytes / mem / 1e3 : op.stream_GBps;
+    } else {
+      op.overhead_us = fixed;
+      op.stream_GBps = work > 0 && op.hbm_bytes > 0 ? op.hbm_bytes / work / 1e3 : 0;
+      if (op.stream_GBps == 0) op.overhead_us = cost;  // no bytes: all of it is fixed time
+    }
+  }
+
+  // `last_layer`: this type is the last decoder layer, whose own weight a "last_layer" site fetches.
   PlannedLayerType plan_type(const std::string& name, const std::vector<TemplateOp>& ops,
-                             const std::vector<TemplateSite>& sites) const {
+                             const std::vector<TemplateSite>& sites, bool last_layer = false) const {
     PlannedLayerType type;
-    type.name = name;
+    type.name = last_layer ? name + "@last" : name;
+    const CodeVersion code = plan_.semantics().code;
     std::map<std::string, int> op_index;
     for (const auto& t : ops) {
       if (auto op = plan_op(t)) {
@@ -261,31 +338,41 @@ class Planner {
       }
     }
     const size_t n = type.ops.size();
+    if (plan_.norm_quant_fusion != NormQuantFusion::kOff) {
+      // AddRMSNormQuantFusionPass matches npu_add_rms_norm_bias followed directly by quantize.
+      for (size_t i = 1; i < n; ++i) {
+        type.ops[i].fuses_into_norm = type.ops[i].kind == OpKind::kQuantize && type.ops[i - 1].type == "AddRmsNorm";
+      }
+    }
     type.forks_before.assign(n, {});
     type.joins_after.assign(n, {});
     type.targets.assign(n, {});
     for (const auto& s : sites) {
       if (s.layer_type != name) continue;
+      if ((s.since && code < *s.since) || (s.until && code > *s.until)) continue;  // not in this release's code
       PlannedSite site;
       site.site = s.site;
       site.ratio_key = s.ratio_key;
       site.fixed_ratio = s.fixed_ratio;
       site.on_compute_stream = s.on_compute_stream;
+      site.weight_of = s.weight_of;
       site.description = s.description;
       site.linear_name = s.linear;
       const Linear* l = linear(s.linear, s.where);
       site.linear = linear_index_.at(s.linear);
       site.weight_bytes = l->weight_bytes();
-      if (s.cap == "mlp") site.code_cap_bytes = plan_.hardware.prefetch_cap_bytes;
-      if (s.cap == "mla_o_proj") site.code_cap_bytes = plan_.hardware.mla_o_proj_cap_bytes;
+      const Semantics& sem = plan_.semantics();
+      if (s.cap == "mlp" && sem.mlp_capped) site.cap_bytes = sem.mlp_cap_bytes;
+      if (s.cap == "mla_o_proj") site.cap_bytes = sem.mla_o_proj_cap_bytes;
       site.gate_reason = gate_reason(s, *l);
       site.gated_on = site.gate_reason.empty();
       auto fork = op_index.find(s.fork_op), target = op_index.find(s.target);
-      auto join = s.on_compute_stream ? op_index.end() : op_index.find(s.join_op);
+      const bool has_join = !s.join_op.empty() && (!s.join_when || eval(*s.join_when) != 0);
+      auto join = has_join ? op_index.find(s.join_op) : op_index.end();
       std::string missing;
       if (fork == op_index.end()) missing = s.fork_op;
       else if (target == op_index.end()) missing = s.target;
-      else if (!s.on_compute_stream && join == op_index.end()) missing = s.join_op;
+      else if (has_join && join == op_index.end()) missing = s.join_op;
       if (site.gated_on && !missing.empty()) {
         site.gated_on = false;
         site.gate_reason = fmt::format("op \"{}\" does not run in this deployment", missing);
@@ -294,21 +381,36 @@ class Planner {
         // fork_op: the op before which the prefetch is issued; join_op: the op after which the
         // compute stream waits.
         site.fork_op = fork->second + (s.fork_after ? 1 : 0);
-        site.target_op = target->second;
-        site.join_op = s.on_compute_stream ? site.fork_op : join->second - (s.join_before ? 1 : 0);
-        if (!s.on_compute_stream && site.join_op < site.fork_op) {
+        if (site.fork_op >= static_cast<int>(n)) {
           site.gated_on = false;
-          site.gate_reason = "no op between fork and join in this deployment";
+          site.gate_reason = "the fork comes after the last op of the layer in this deployment";
         }
       }
       if (site.gated_on) {
-        if (type.ops[static_cast<size_t>(site.target_op)].linear != site.linear) {
+        site.target_op = target->second;
+        // v0.13-v0.22 MoE: the CMO fetches the last layer's w13; only that layer's matmul reads it.
+        if (s.weight_of == SiteWeightOf::kLastLayer && !last_layer) site.target_op = -1;
+        site.join_op = has_join ? join->second - (s.join_before ? 1 : 0) : -1;
+        if (has_join && site.join_op < site.fork_op) {
+          site.gated_on = false;
+          site.gate_reason = "no op between fork and join in this deployment";
+        }
+        if (plan_.norm_quant_fusion == NormQuantFusion::kAlways && !site.on_compute_stream &&
+            type.ops[static_cast<size_t>(site.fork_op)].fuses_into_norm) {
+          site.gated_on = false;
+          site.gate_reason = fmt::format("{} is fused into the norm before it (--norm-quant-fusion always): the linear "
+                                         "receives int8 input and the attn path skips it (x.dtype != int8)",
+                                         type.ops[static_cast<size_t>(site.fork_op)].name);
+        }
+      }
+      if (site.gated_on) {
+        if (type.ops[static_cast<size_t>(target->second)].linear != site.linear) {
           throw InputError(fmt::format("{}: target op \"{}\" does not read linear \"{}\"", s.where, s.target, s.linear));
         }
         const int idx = static_cast<int>(type.sites.size());
         type.forks_before[static_cast<size_t>(site.fork_op)].push_back(idx);
-        if (!s.on_compute_stream) type.joins_after[static_cast<size_t>(site.join_op)].push_back(idx);
-        type.targets[static_cast<size_t>(site.target_op)].push_back(idx);
+        if (site.join_op >= 0) type.joins_after[static_cast<size_t>(site.join_op)].push_back(idx);
+        if (site.target_op >= 0) type.targets[static_cast<size_t>(site.target_op)].push_back(idx);
       }
       type.sites.push_back(std::move(site));
     }
@@ -335,6 +437,17 @@ class Planner {
       return fmt::format("{} is {}: vllm-ascend skips this prefetch (the attn path covers it)", l.name,
                          quant_scheme_name(l.scheme));
     }
+    for (const auto& c : g.off_when) {
+      if (eval(c.expr) != 0) return c.reason;
+    }
+    if (g.needs_layer_idx && m.language_model_wrapped) {
+      // has_layer_idx() looks for model_instance.model.start_layer; a wrapper keeps its decoder under
+      // .language_model, so layer_idx stays None and the path returns before any prefetch
+      // (v0.23.0:vllm_ascend/utils.py:1284, ascend_forward_context.py:152, ops/weight_prefetch.py:146 and :115).
+      return fmt::format("{} keeps its decoder under .language_model: vllm-ascend sets no layer_idx "
+                         "(has_layer_idx needs model.start_layer), and this path finds its weight through it",
+                         m.hf_architecture);
+    }
     if (g.needs_custom_row_op && !plan_.deployment.flashcomm1) {
       return "o_proj runs no Ascend custom row op (no flashcomm1 / sequence parallel), so the MLP gate_up prefetch "
              "never fires";
@@ -360,17 +473,33 @@ class Planner {
 
 }  // namespace
 
+CaptureModel capture_model_of(const ModelConfig& model, const Deployment& deployment) {
+  CaptureModel capture(model.num_hidden_layers);
+  capture.qwen3_moe = model.model_type == "qwen3_moe";
+  // A speculative draft: MTP (one layer, num_nextn_predict_layers = 1 in the bundled DeepSeek-V3)
+  // or a one-layer EAGLE head, the common cases.
+  capture.draft_layers = deployment.num_speculative_tokens > 0 ? 1 : 0;
+  return capture;
+}
+
 StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
-                         const LayerTemplate& layer_template, const OpTimeTable* op_times) {
+                         const LayerTemplate& layer_template, const Release& release, const OpTimeTable* op_times) {
   deployment.validate();
   StepPlan plan;
+  plan.release = &release;
   plan.model = model;
   plan.deployment = deployment;
   plan.hardware = hardware;
-  plan.tokens = plan_tokens(deployment);
+  plan.tokens = plan_tokens(deployment, release, capture_model_of(model, deployment));
+  // The fusion passes run on the compiled graph: --eager (enforce_eager) compiles nothing.
+  plan.norm_quant_fusion = deployment.graph_mode ? deployment.norm_quant_fusion : NormQuantFusion::kOff;
   plan.template_name = layer_template.name;
   for (auto& [name, l] : per_rank_linears(model, deployment)) plan.linears.push_back(l);
-  plan.variables = shape_variables(model, deployment, plan.tokens, hardware, plan.moe_comm_method);
+  plan.variables = shape_variables(model, deployment, plan.tokens, hardware, release, plan.moe_comm_method);
+  for (const auto& l : plan.linears) {
+    // A checkpoint can keep its experts in float while the rest is quantized: MOEQ follows the experts.
+    if (l.name == "experts.w13") plan.variables["MOEQ"] = l.scheme == QuantScheme::kBf16 ? 0 : 1;
+  }
   if (model.is_moe() && deployment.expert_parallel &&
       model.num_experts % moe_group_size(deployment) != 0) {
     plan.notes.push_back(fmt::format("{} experts do not divide over {} ranks: local experts rounded up",
@@ -386,18 +515,32 @@ StepPlan build_step_plan(const ModelConfig& model, const Deployment& deployment,
   } else {
     for (int i = 0; i < model.num_hidden_layers; ++i) sequence.push_back(default_layer_type(model, i));
   }
+  // The last decoder layer gets a type of its own when a site of its type fetches the last layer's
+  // weight: there, and only there, the fetched bytes are its own.
+  bool split_last = false;
+  if (!sequence.empty()) {
+    for (const auto& site : layer_template.sites) {
+      split_last = split_last || (site.layer_type == sequence.back() && site.weight_of == SiteWeightOf::kLastLayer);
+    }
+  }
   std::map<std::string, int> type_index;
-  for (const auto& name : sequence) {
-    if (type_index.count(name)) continue;
+  for (size_t i = 0; i < sequence.size(); ++i) {
+    const std::string& name = sequence[i];
+    const bool last = split_last && i + 1 == sequence.size();
+    const std::string key = last ? name + "@last" : name;
+    if (type_index.count(key)) continue;
     auto it = layer_template.layer_types.find(name);
     if (it == layer_template.layer_types.end()) {
       throw InputError(fmt::format("{}: no layer type \"{}\", which model {} ({}) needs", layer_template.source, name,
                                    model.name, model.hf_architecture));
     }
-    type_index[name] = static_cast<int>(plan.layer_types.size());
-    plan.layer_types.push_back(planner.plan_type(name, it->second, layer_template.sites));
+    type_index[key] = static_cast<int>(plan.layer_types.size());
+    plan.layer_types.push_back(planner.plan_type(name, it->second, layer_template.sites, last));
   }
-  for (const auto& name : sequence) plan.layer_sequence.push_back(type_index.at(name));
+  for (size_t i = 0; i < sequence.size(); ++i) {
+    const bool last = split_last && i + 1 == sequence.size();
+    plan.layer_sequence.push_back(type_index.at(last ? sequence[i] + "@last" : sequence[i]));
+  }
   plan.step_ops = planner.plan_type("step", layer_template.step_ops, {});
   return plan;
 }

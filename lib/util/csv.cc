@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "util/error.h"
+#include "util/file_io.h"
 #include "util/printable.h"
 
 namespace pt {
@@ -34,7 +35,7 @@ std::optional<size_t> find_column(const std::vector<std::string>& header, std::s
   std::vector<std::string> quoted;
   for (auto n : names) quoted.push_back(fmt::format("\"{}\"", n));
   throw InputError(fmt::format("{}: line 1: missing column {} (header has: {})", source, fmt::join(quoted, " or "),
-                               fmt::join(header, ", ")));
+                               excerpt(fmt::format("{}", fmt::join(header, ", ")), 256)));
 }
 
 double parse_number(std::string_view field, const std::string& source, size_t line, std::string_view column) {
@@ -57,8 +58,8 @@ double parse_number(std::string_view field, const std::string& source, size_t li
     ok = *end == '\0' && std::isfinite(v);
   }
   if (!ok) {
-    throw InputError(fmt::format("{}: line {}: column \"{}\": expected a number, got \"{}\"", source, line, column,
-                                 printable(field)));
+    throw InputError(fmt::format("{}: line {}: column \"{}\": expected a number, got \"{}\"", source, line,
+                                 excerpt(column), excerpt(field)));
   }
   return v;
 }
@@ -332,10 +333,11 @@ void stream_csv_text(std::string_view text, const std::string& source, const Csv
 
 void stream_csv_file(const std::string& path, const CsvHeaderCallback& on_header, const CsvRowCallback& on_row,
                      size_t chunk_bytes) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a directory, expected a CSV file", path));
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  // InputFile: a FIFO or a device cannot hang the run or feed it without end.
+  InputFile in(path, "a CSV file");
+  std::unique_ptr<std::FILE, FileCloser> file(::fdopen(in.fd(), "rb"));
   if (!file) throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
+  in.release();
   Parser parser(path, on_header, on_row);
   parser.run_file(file.get(), chunk_bytes);
 }
@@ -359,7 +361,7 @@ double csv_number(const CsvTable& table, const CsvRow& row, size_t column) {
   const std::string name = column < table.header.size() ? table.header[column] : fmt::format("#{}", column + 1);
   if (column >= row.fields.size()) {
     throw InputError(fmt::format("{}: line {}: column \"{}\" is missing (row has {} fields, header {})", table.source,
-                                 row.line, name, row.fields.size(), table.header.size()));
+                                 row.line, excerpt(name), row.fields.size(), table.header.size()));
   }
   return parse_number(row.fields[column], table.source, row.line, name);
 }

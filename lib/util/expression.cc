@@ -153,8 +153,20 @@ class Parser {
 };
 
 double eval_node(const Expression::Node& node, const Expression::Lookup& lookup, const std::string& where,
+                 const std::string& text);
+
+// Every intermediate value must be finite: inf - inf is NaN, and NaN > 0 is a silent 0 (an op
+// dropped by its "when").
+double eval_finite(const Expression::Node& node, const Expression::Lookup& lookup, const std::string& where,
+                   const std::string& text) {
+  const double v = eval_node(node, lookup, where, text);
+  if (!std::isfinite(v)) throw InputError(fmt::format("{}: expression \"{}\" is not finite", where, text));
+  return v;
+}
+
+double eval_node(const Expression::Node& node, const Expression::Lookup& lookup, const std::string& where,
                  const std::string& text) {
-  auto arg = [&](size_t i) { return eval_node(*node.args[i], lookup, where, text); };
+  auto arg = [&](size_t i) { return eval_finite(*node.args[i], lookup, where, text); };
   switch (node.kind) {
     case Kind::kNumber: return node.number;
     case Kind::kVariable: {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/printable.h"
 
 namespace pt {
 
@@ -34,9 +35,10 @@ bool is_identifier(std::string_view key) {
   return true;
 }
 
+// Keys are quoted in messages: a key of 60 MB shows as its start.
 std::string member_path(const std::string& parent, std::string_view key) {
-  if (is_identifier(key)) return fmt::format("{}.{}", parent, key);
-  return fmt::format("{}[\"{}\"]", parent, key);
+  if (is_identifier(key) && key.size() <= kMaxQuoteBytes) return fmt::format("{}.{}", parent, key);
+  return fmt::format("{}[\"{}\"]", parent, excerpt(key));
 }
 
 // Where the parser is, as a JSON path, for duplicate keys and numbers out of range: one frame per
@@ -117,7 +119,8 @@ Json parse_json_text(std::string_view text, const std::string& source, std::vect
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 1, column 2: "
     if (auto pos = what.find(": "); pos != std::string::npos) what = what.substr(pos + 2);
-    throw InputError(fmt::format("{}: invalid JSON at line {} column {}: {}", source, line, column, what));
+    // ... and quotes the last token whole ("last read: '<a string of 60 MB>'").
+    throw InputError(fmt::format("{}: invalid JSON at line {} column {}: {}", source, line, column, excerpt(what, 160)));
   }
 }
 
@@ -127,7 +130,7 @@ std::string JsonReader::type_name() const {
   if (node_->is_null()) return "null";
   if (node_->is_boolean()) return "a boolean";
   if (node_->is_number()) return "a number";
-  if (node_->is_string()) return fmt::format("the string \"{}\"", node_->get<std::string>());
+  if (node_->is_string()) return fmt::format("the string \"{}\"", excerpt(node_->get_ref<const std::string&>()));
   if (node_->is_array()) return "an array";
   return "an object";
 }

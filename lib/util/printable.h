@@ -1,6 +1,6 @@
 #pragma once
 // Strings taken from the user's input: UTF-8 checks, and a form safe to quote in a one-line
-// error message.
+// error message, short even when the input is a 500 MB field.
 #include <string>
 #include <string_view>
 
@@ -59,6 +59,18 @@ inline std::string printable(std::string_view s) {
     else out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
   }
   return out;
+}
+
+// A quote of user input in an error message: printable(), and when `s` is longer than
+// `max_bytes`, its start (cut where no UTF-8 sequence is split) and its size. Every message
+// already names the place (file, JSON path, CSV line), so the start is enough to recognize it.
+constexpr size_t kMaxQuoteBytes = 64;
+constexpr size_t kMaxErrorMessageBytes = 1024;  // a whole message, as main() prints it
+inline std::string excerpt(std::string_view s, size_t max_bytes = kMaxQuoteBytes) {
+  if (s.size() <= max_bytes) return printable(s);
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return printable(s.substr(0, cut)) + "... (" + std::to_string(s.size()) + " bytes)";
 }
 
 }  // namespace pt

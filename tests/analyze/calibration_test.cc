@@ -84,15 +84,17 @@ class CalibrationOff : public ::testing::Test {
 Runs* CalibrationOff::runs_ = nullptr;
 Calibration* CalibrationOff::calibration_ = nullptr;
 
-TEST_F(CalibrationOff, HbmBandwidthAndOverheadAreTheHardwaresOwn) {
+TEST_F(CalibrationOff, StreamingRateAndOverheadAreTheHardwaresOwn) {
   const HardwareProfile& hw = runs_->base().hardware;
   ASSERT_EQ(hw.name, "a3-die");
   ASSERT_DOUBLE_EQ(hw.hbm_GBps, 1600);
   ASSERT_DOUBLE_EQ(hw.op_overhead_us, 2.0);
   const auto fits = hardware_fits(*calibration_);
-  ASSERT_TRUE(fits.count("hbm_GBps")) << "notes: " << (calibration_->notes.empty() ? "" : calibration_->notes[0]);
+  // The matmuls show the rate they stream at (its efficiency against the peak), not the peak.
+  ASSERT_TRUE(fits.count("matmul_stream_efficiency")) << "notes: " << (calibration_->notes.empty() ? "" : calibration_->notes[0]);
   ASSERT_TRUE(fits.count("op_overhead_us"));
-  EXPECT_NEAR(fits.at("hbm_GBps"), 1600, 16);
+  EXPECT_EQ(fits.count("hbm_GBps"), 0u);
+  EXPECT_NEAR(fits.at("matmul_stream_efficiency"), hw.matmul_stream_efficiency, 0.01);
   EXPECT_NEAR(fits.at("op_overhead_us"), 2.0, 0.05);
   // Prefetch disabled: no CMO to fit, and the calibration says so.
   EXPECT_EQ(fits.count("cmo_GBps"), 0u);
@@ -138,7 +140,8 @@ TEST_F(CalibrationOff, OpFitsAreExactOnNoiseFreeProfiles) {
     if (spread_ns <= 2) {
       ++exact;
       EXPECT_LT(f.rmse_us, 1e-3);
-      EXPECT_LT(f.mean_abs_error_pct, 0.01);
+      // The trace's times are whole ns: 1 ns on the shortest ops (about 2 us) is 0.05 %.
+      EXPECT_LT(f.mean_abs_error_pct, 0.05);
     } else {
       ++mixed;
       EXPECT_EQ(f.key.find('@'), std::string::npos) << "matmuls are fitted per linear: one size each";
@@ -165,7 +168,7 @@ TEST_F(CalibrationOff, CalibratedSimulatorReproducesEveryRun) {
   apply_calibration(*calibration_, hw, table);
   for (size_t i = 0; i < runs_->profiles.size(); ++i) {
     const StepPlan calibrated =
-        build_step_plan(base.model, runs_->scenarios[i]->plan.deployment, hw, base.layer_template, &table);
+        build_step_plan(base.model, runs_->scenarios[i]->plan.deployment, hw, base.layer_template, *base.release, &table);
     const Reproduction r = reproduce(runs_->profiles[i], calibrated, runs_->scenarios[i]->config, CapReading::kCode);
     SCOPED_TRACE(r.num_tokens);
     EXPECT_EQ(r.num_tokens, runs_->scenarios[i]->plan.tokens.padded_tokens);
@@ -240,11 +243,11 @@ TEST(CalibrationFit, CmoBandwidthFromPrefetchEnabledProfiles) {
   const auto fits = hardware_fits(c);
   ASSERT_TRUE(fits.count("cmo_GBps"));
   ASSERT_DOUBLE_EQ(runs.base().hardware.cmo_GBps, 1200);
-  // The 90th percentile of bytes / duration: the CMOs that ran beside light vector work were not
-  // slowed by HBM sharing, so the upper decile is the engine's own rate.
+  // A line through the fastest CMO of each size: the CMOs that ran beside light vector work were
+  // not slowed by HBM sharing, so the line is the engine's own rate and set-up.
   EXPECT_NEAR(fits.at("cmo_GBps"), 1200, 24);
-  // No CMO can be faster than the engine (allowing for the 1 ns rounding of the timestamps).
-  EXPECT_LE(fits.at("cmo_GBps"), 1200 * 1.001);
+  ASSERT_TRUE(fits.count("cmo_setup_us"));
+  EXPECT_NEAR(fits.at("cmo_setup_us"), runs.base().hardware.cmo_setup_us, 0.2);
 }
 
 TEST(CalibrationKey, MatmulsAreKeyedByTheirLinear) {

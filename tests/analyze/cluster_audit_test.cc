@@ -96,10 +96,10 @@ TEST(SlowRankVote, PerGroupAndOpNameAndNotAcrossGroups) {
 
 TEST(ClusterAudit, VotesOnlyInTheSlowRanksGroupAsMsprofAnalyzeCounts) {
   // TP4 x DP2, rank 5 slowed: only its TP group (ranks 4-7, "tp_4") waits for it. Its votes
-  // are what msprof-analyze's slow_rank counts on the same export: 144, checked by hand with
+  // are what msprof-analyze's slow_rank counts on the same export: 108, checked by hand with
   //   prefetch-tuner export-profile --model Qwen3-8B --tp 4 --dp 2 --num-tokens 16 --ranks 8
   //     --slow-rank 5:10 --jitter 1 --steps 3 --format db --out-dir D
-  //   msprof-analyze cluster -d D -m slow_rank  (SlowRank: rank 5, slowAffectCount 144, all in tp_4)
+  //   msprof-analyze cluster -d D -m slow_rank  (SlowRank: rank 5, slowAffectCount 108, all in tp_4)
   ScenarioInputs in;
   in.model = "Qwen3-8B";
   in.deployment.num_tokens = 16;
@@ -121,7 +121,7 @@ TEST(ClusterAudit, VotesOnlyInTheSlowRanksGroupAsMsprofAnalyzeCounts) {
     const ClusterAudit c = audit_cluster(find_profiles(dir), dir, nullptr, s.cap_reading, {}, 2);
     ASSERT_EQ(c.ranks.size(), 8u);
     EXPECT_EQ(c.ranks[static_cast<size_t>(c.slowest)].rank, 5);
-    EXPECT_EQ(c.ranks[5].slow_votes, 144u);
+    EXPECT_EQ(c.ranks[5].slow_votes, 108u);
     for (const auto& r : c.ranks) {
       if (r.rank != 5) {
         EXPECT_EQ(r.slow_votes, 0u) << r.rank;

@@ -89,11 +89,10 @@ void expect_audit_matches_simulation(const Audit& audit, const StepResult& sim, 
     const SiteAudit* a = find_site(audit, s.site);
     ASSERT_NE(a, nullptr) << "site missing from the audit";
     EXPECT_EQ(a->count, static_cast<size_t>(s.layers) * steps);
-    // late = CMO end - EVENT_WAIT start; the simulator's stall is the wait, 0 when the CMO was early.
-    EXPECT_NEAR(std::max(0.0, a->late_median_us), s.stall_us, 0.01);
-    if (s.stall_us > 0) {
-      EXPECT_NEAR(a->late_median_us, s.stall_us, 0.01);
-    }
+    // late = CMO end - EVENT_WAIT start; the stall is the CMO's part of the wait: a wait that
+    // covers two CMOs (gate_up and down after SwiGLU) is split between them in FIFO order, as the
+    // simulator charges it. So a CMO's stall never exceeds its lateness.
+    EXPECT_GE(std::max(0.0, a->late_median_us) + 0.01, s.stall_us);
     EXPECT_NEAR(a->duration_median_us, s.prefetch_us, 0.01);
     EXPECT_NEAR(a->window_median_us, s.window_us, 0.01);
     EXPECT_NEAR(a->stall_per_step_us, s.stall_us * s.layers, 0.1);
@@ -148,9 +147,10 @@ TEST_F(AuditGroundTruth, StreamsComputeIsTwoAndPrefetchIsThree) {
   EXPECT_EQ(prefetch->role, "prefetch");
   EXPECT_EQ(prefetch->tasks, audit.cmos.size());
   EXPECT_EQ(prefetch->tasks_by_core.at("CMO"), audit.cmos.size());
-  // One EVENT_RECORD and one EVENT_WAIT on the compute stream per CMO (all sites fork off it).
+  // One EVENT_RECORD per CMO (all sites fork off the compute stream) and one EVENT_WAIT per wait:
+  // mlp.gate_up and mlp.down share the wait after SwiGLU, so 4 waits for 5 CMOs per layer.
   EXPECT_EQ(compute->tasks_by_core.at("EVENT_RECORD"), audit.cmos.size());
-  EXPECT_EQ(compute->tasks_by_core.at("EVENT_WAIT"), audit.cmos.size());
+  EXPECT_EQ(compute->tasks_by_core.at("EVENT_WAIT"), audit.cmos.size() / 5 * 4);
   // Busy time is a union of intervals: never more than the span.
   for (const auto& s : audit.streams) EXPECT_LE(s.busy_us, s.span_us + 1e-6) << s.stream_id;
 }
@@ -166,7 +166,7 @@ TEST_F(AuditGroundTruth, SuggestedRatioIsSpeedTimesHideWindowOverWeightBytes) {
   ASSERT_NE(a, nullptr);
   EXPECT_DOUBLE_EQ(a->weight_bytes, truth->weight_bytes);
   ASSERT_TRUE(a->current_ratio.has_value());
-  EXPECT_EQ(*a->current_ratio, scenario_->config[RatioKey::kMlpGateUp]);
+  EXPECT_EQ(*a->current_ratio, scenario_->config[RatioKey::kMlpGateUp].ratio);
   EXPECT_NEAR(a->bytes, truth->issued_bytes, 1e-6 * truth->issued_bytes);
   // Speed of the transfer in bytes per us, from the simulation's bytes and duration.
   const double speed = truth->issued_bytes / truth->prefetch_us;
@@ -206,10 +206,11 @@ TEST_F(AuditGroundTruth, WithoutAPlanSitesAreNamedByTheirWindowOp) {
     EXPECT_EQ(c.site, "? (behind " + c.window_op + ")");
     EXPECT_EQ(c.site_source, "none");
   }
-  // SwiGlu is mlp.down's window: 36 layers x 2 steps.
+  // SwiGlu ends the window of mlp.down and of mlp.gate_up (one wait after it): without a model
+  // the two cannot be told apart. 2 sites x 36 layers x 2 steps.
   const SiteAudit* swiglu = find_site(audit, "? (behind SwiGlu)");
   ASSERT_NE(swiglu, nullptr);
-  EXPECT_EQ(swiglu->count, 72u);
+  EXPECT_EQ(swiglu->count, 144u);
 }
 
 // ---- graph mode: the event tasks of a captured ACL graph ------------------------------------------

@@ -107,10 +107,52 @@ TEST_F(Cli, JsonOutputHasTheContractFields) {
 }
 
 TEST_F(Cli, JsonOfTheSmallCaseMatchesTheLibraryGolden) {
-  // Same scenario as tests/export/simulate_report_test.cc (Qwen3-8B TP4 W8A8, 8 tokens, a3-die).
-  test::CliResult r = run_cli("simulate --model Qwen3-8B --tp 4 -q w8a8 --num-tokens 8 --hardware a3-die --format json");
+  // Same scenario as tests/export/simulate_report_test.cc (Qwen3-8B TP4 W8A8, 8 tokens, a3-die), W8A8
+  // by default as there: an explicit -q would make the report say "--quantization".
+  test::CliResult r = run_cli("simulate --model Qwen3-8B --tp 4 --num-tokens 8 --hardware a3-die --format json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   test::expect_matches_golden(r.out, "qwen3_8b_tp4_w8a8_t8.simulate.json");
+}
+
+TEST_F(Cli, ImpossibleDeploymentsAreRefusedNamingTheRule) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"simulate --tp 3", "--tensor-parallel-size 3: Qwen3-32B has 64 attention heads"},
+      {"simulate --tp 5", "must be divisible by tensor parallel size (5)"},
+      {"simulate --tp 128", "TP sizes that work for Qwen3-32B: 1, 2, 4, 8, 16, 32, 64"},
+      {"simulate --enable-expert-parallel", "--enable-expert-parallel on Qwen3-32B, a dense model"},
+      {"simulate --num-tokens 300 --max-num-seqs 64", "--num-tokens 300 in decode is above --max-num-seqs 64"},
+      {"simulate --model DeepSeek-V3 --tp 4", "the weights take 159.3 GiB per rank"},
+      {"tune-ratio --tp 3 --num-tokens 8", "--tensor-parallel-size 3"},
+      {"tune-ratio --num-tokens 8,100 --max-num-seqs 64", "--num-tokens 100 in decode is above --max-num-seqs 64"},
+      {"export-profile --tp 5 --out-dir " + shell_quote(path("out")), "--tensor-parallel-size 5"},
+      {"simulate --model " + shell_quote(test::source_path("tests/data/models/deepseek-v3-fp8")) + " --tp 16",
+       "vllm-ascend cannot serve an FP8 checkpoint on A2/A3"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const test::CliResult r = run_cli(args);
+    expect_one_line_error(r, args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_PRED2(contains, r.err, expected) << args;
+  }
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+TEST_F(Cli, TheServingLineSaysWhereTheQuantizationCameFrom) {
+  const std::string modelslim = shell_quote(test::source_path("tests/data/models/qwen3-32b-w8a8-modelslim"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"simulate --num-tokens 8", "TP4 DP1, w8a8 (default), decode"},
+      {"simulate --num-tokens 8 -q w8a8", "TP4 DP1, w8a8 (--quantization), decode"},
+      {"simulate --num-tokens 8 --model " + modelslim, "TP4 DP1, w8a8 (from quant_model_description.json), decode"},
+      {"simulate --num-tokens 8 -q bf16 --model " + modelslim, "TP4 DP1, bf16 (--quantization), decode"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const test::CliResult r = run_cli(args);
+    ASSERT_EQ(r.exit_code, 0) << args << r.err;
+    EXPECT_PRED2(contains, r.out, "serving   " + expected) << args;
+  }
+  const test::CliResult j = run_cli("simulate --num-tokens 8 --format json --model " + modelslim);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(json::parse(j.out).at("deployment").at("quantization_source"), "quant_model_description.json");
 }
 
 TEST_F(Cli, InputErrorsGiveOneErrorLine) {
@@ -142,9 +184,10 @@ TEST_F(Cli, InputErrorsGiveOneErrorLine) {
       {"simulate --additional-config " + shell_quote("{"), "invalid JSON"},
       {"simulate --additional-config @" + shell_quote(path("missing.json")), "missing.json"},
       {"simulate --env FOO=1", "--env FOO"},
-      {"simulate --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=2", "expected 0 or 1"},
-      {"simulate --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 --additional-config " + shell_quote(R"({"enabled": true})"),
-       "both --additional-config and the legacy"},
+      {"simulate --vllm-ascend v0.13.0 --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=true", "reads it with int()"},
+      {"simulate --vllm-ascend v0.24.0rc1", "removed weight prefetch in v0.24.0rc1 (PR #11949"},
+      {"simulate --vllm-ascend 0.12", "v0.11 and v0.12 have weight prefetch"},
+      {"simulate --vllm-ascend 0.9.1", "not a vllm-ascend release with weight prefetch"},
       {"simulate --layer " + shell_quote(path("missing_layers.json")), "missing_layers.json"},
       {"simulate --layer " + shell_quote(bad_template), "$.layer_types.blk.ops[0]"},
       {"simulate --op-times " + shell_quote(path("missing.csv")), "missing.csv"},
@@ -183,17 +226,26 @@ TEST_F(Cli, AdditionalConfigFromFile) {
 }
 
 TEST_F(Cli, LegacyEnvFromOptionAndFromTheEnvironment) {
-  test::CliResult opt = run_cli("simulate --format json --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1");
+  // v0.15 - v0.17 still read the legacy variables; they override the mlp sizes.
+  test::CliResult opt = run_cli("simulate --vllm-ascend v0.16.0rc1 --format json --env VLLM_ASCEND_ENABLE_PREFETCH_MLP=1");
   ASSERT_EQ(opt.exit_code, 0) << opt.err;
   const json j = json::parse(opt.out);
   ASSERT_TRUE(j.contains("legacy_equivalent_additional_config"));
   ASSERT_EQ(setenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "1", 1), 0);
-  test::CliResult env = run_cli("simulate --format json");
+  test::CliResult env = run_cli("simulate --vllm-ascend v0.16.0rc1 --format json");
   ASSERT_EQ(env.exit_code, 0) << env.err;
   EXPECT_EQ(json::parse(env.out).at("legacy_equivalent_additional_config"), j.at("legacy_equivalent_additional_config"));
-  // A bad value in the environment is refused like a bad --env.
+  // v0.13 / v0.14: the MLP prefetch runs only from them, and they are echoed as an env line.
+  test::CliResult old = run_cli("simulate --vllm-ascend v0.14.0rc1");
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_PRED2(contains, old.out, "env       VLLM_ASCEND_ENABLE_PREFETCH_MLP=1 VLLM_ASCEND_MLP_GATE_UP_PREFETCH_SIZE=18874368");
+  // A bad value in the environment is refused like a bad --env, where the release reads it ...
   ASSERT_EQ(setenv("VLLM_ASCEND_ENABLE_PREFETCH_MLP", "yes", 1), 0);
-  expect_one_line_error(run_cli("simulate"), "env VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes");
+  expect_one_line_error(run_cli("simulate --vllm-ascend v0.13.0"), "VLLM_ASCEND_ENABLE_PREFETCH_MLP=yes");
+  // ... and ignored, with a note, where it does not.
+  test::CliResult now = run_cli("simulate");
+  EXPECT_EQ(now.exit_code, 0) << now.err;
+  EXPECT_PRED2(contains, now.out, "no longer reads VLLM_ASCEND_ENABLE_PREFETCH_MLP");
 }
 
 TEST_F(Cli, WritesTimelineTraceAndReportFiles) {

@@ -388,7 +388,9 @@ TEST(ProfileExportMsprof, TaskTimeListsEveryTaskWithCmoAsNA) {
   EXPECT_EQ(by_type["CMO"], trace_cmo);
   EXPECT_GT(by_type["CMO"], 0u);
   EXPECT_EQ(by_type["EVENT_RECORD"], by_type["CMO"]);
-  EXPECT_EQ(by_type["EVENT_WAIT"], by_type["CMO"]);
+  // Five CMOs a layer, four waits: gate_up and down share the wait after SwiGLU
+  // (v0.23.0:vllm_ascend/ops/activation.py:42).
+  EXPECT_EQ(by_type["EVENT_WAIT"] * 5, by_type["CMO"] * 4);
 }
 
 TEST(ProfileExportOptionsTest, RefusesBadStepsJitterAndLayout) {

@@ -19,11 +19,13 @@ namespace {
 
 using nlohmann::json;
 
-Scenario small_scenario(const std::string& model = "Qwen3-8B", int num_tokens = 8) {
+Scenario small_scenario(const std::string& model = "Qwen3-8B", int num_tokens = 8,
+                        const std::string& release = "v0.23.0", int tensor_parallel = 4) {
   ScenarioInputs in;
   in.model = model;
+  in.vllm_ascend_version = release;
   in.hardware = "a3-die";
-  in.deployment.tensor_parallel = 4;
+  in.deployment.tensor_parallel = tensor_parallel;
   in.deployment.quantization = Quantization::kW8A8Static;
   in.deployment.num_tokens = num_tokens;
   in.use_process_env = false;
@@ -208,8 +210,10 @@ TEST(ChromeTrace, XEventsMatchTheTimeline) {
 }
 
 TEST(ChromeTrace, DeepSeekComputeStreamPrefetchesStayOnStream2) {
-  // MLA/SFA prefetches run in the current stream: their CMO slices sit on tid 2 and have no flows.
-  Scenario s = small_scenario("DeepSeek-V3", 8);
+  // Up to v0.14 the MLA prefetches run in the current stream (v0.14.0rc1:vllm_ascend/attention/mla_v1.py:1410):
+  // their CMO slices sit on tid 2 and have no flows.
+  // TP16: DeepSeek-V3 W8A8 does not fit fewer 64 GiB dies.
+  Scenario s = small_scenario("DeepSeek-V3", 8, "v0.14.0rc1", 16);
   StepResult r = simulate_step(s.plan, s.config, SimOptions{s.cap_reading, true});
   const json events = json::parse(chrome_trace_json(s.plan, r));
   int on_compute = 0;
@@ -225,6 +229,16 @@ TEST(ChromeTrace, DeepSeekComputeStreamPrefetchesStayOnStream2) {
   }
   EXPECT_GT(on_compute, 0);
   expect_no_overlap_per_thread(events);
+  // From v0.15 they moved to the prefetch stream (PR #6629).
+  Scenario later = small_scenario("DeepSeek-V3", 8, "v0.15.0rc1", 16);
+  const json later_events = json::parse(chrome_trace_json(later.plan, simulate_step(later.plan, later.config, SimOptions{later.cap_reading, true})));
+  int mla_on_prefetch = 0;
+  for (const auto& e : later_events) {
+    if (e.at("ph") != "X" || e.at("name") != "CMO") continue;
+    EXPECT_NE(e.at("tid"), 2) << e.dump();
+    mla_on_prefetch += e.at("args").at("Site").get<std::string>().rfind("mla.", 0) == 0;
+  }
+  EXPECT_GT(mla_on_prefetch, 0);
   // The CSV of the same run parses with uniform rows.
   CsvTable table = parse_csv(timeline_csv(s.plan, r), "ds.csv");
   for (const auto& row : table.rows) ASSERT_EQ(row.fields.size(), table.header.size());

@@ -37,6 +37,9 @@ const Expected kBundled[] = {
     {"Qwen3-Next-80B-A3B", "Qwen3NextForCausalLM", ModelFamily::kQwen3Next, 48, 256, 2048},
     // Llama-3.1 has no head_dim key: 8192 / 64 heads = 128.
     {"Llama-3.1-70B", "LlamaForCausalLM", ModelFamily::kDense, 80, 128, 8192},
+    {"GLM-4.5-Air", "Glm4MoeForCausalLM", ModelFamily::kGlm4Moe, 46, 128, 4096},
+    // Mistral-Small gives head_dim 128 explicitly: 5120 / 32 would be 160.
+    {"Mistral-Small-24B", "MistralForCausalLM", ModelFamily::kDense, 40, 128, 5120},
 };
 
 // The bundled Qwen3-32B config.json text with `edit` applied.
@@ -52,7 +55,7 @@ std::string qwen3_next_with(const std::function<void(nlohmann::json&)>& edit) {
   return j.dump(2);
 }
 
-TEST(BundledModels, AllSevenAreListed) {
+TEST(BundledModels, AllAreListed) {
   std::vector<std::string> names = bundled_model_names();
   EXPECT_EQ(names.size(), std::size(kBundled));
   for (const auto& e : kBundled) {
@@ -236,7 +239,7 @@ TEST(ModelConfig, UnsupportedArchitectureListsSupportedOnes) {
       [] { parse_model_config(qwen3_32b_with([](nlohmann::json& j) { j["architectures"] = {"GPT2LMHeadModel"}; }), "g.json"); });
   EXPECT_PRED2(contains, msg, "g.json: $.architectures: unsupported architecture \"GPT2LMHeadModel\"");
   for (const auto& a : supported_architectures()) EXPECT_PRED2(contains, msg, a);
-  EXPECT_EQ(supported_architectures().size(), 6u);
+  EXPECT_EQ(supported_architectures().size(), 11u);
 }
 
 TEST(ModelConfig, MissingOrEmptyArchitectures) {
@@ -282,6 +285,90 @@ TEST(ModelConfig, MoeTopKLargerThanExpertsIsRefused) {
 TEST(ModelConfig, KvHeadsDefaultToAttentionHeads) {
   ModelConfig m = parse_model_config(qwen3_32b_with([](nlohmann::json& j) { j.erase("num_key_value_heads"); }), "c");
   EXPECT_EQ(m.num_key_value_heads, 64);
+}
+
+std::string fixture(const std::string& dir) { return test::source_path("tests/data/models/" + dir); }
+
+TEST(ModelConfig, MistralIsLlamaShaped) {
+  const ModelConfig m = load_model(fixture("mistral-7b"));
+  EXPECT_EQ(m.name, "mistral-7b");
+  EXPECT_EQ(m.family, ModelFamily::kDense);
+  EXPECT_FALSE(m.qk_norm);
+  EXPECT_FALSE(m.language_model_wrapped);
+  EXPECT_EQ(m.num_attention_heads, 32);
+  EXPECT_EQ(m.num_key_value_heads, 8);
+  EXPECT_EQ(m.head_dim, 128);  // no head_dim key: 4096 / 32
+  EXPECT_EQ(m.intermediate_size, 14336);
+  EXPECT_EQ(m.vocab_size, 32768);
+  EXPECT_EQ(default_layer_type(m, 0), "dense");
+}
+
+TEST(ModelConfig, Glm45AirHasADenseFirstLayerASharedExpertAndHalfRotary) {
+  const ModelConfig m = load_model(fixture("glm-4.5-air"));
+  EXPECT_EQ(m.family, ModelFamily::kGlm4Moe);
+  EXPECT_STREQ(family_name(m.family), "glm4_moe");
+  EXPECT_EQ(m.num_experts, 128);
+  EXPECT_EQ(m.num_experts_per_tok, 8);
+  EXPECT_EQ(m.moe_intermediate_size, 1408);
+  EXPECT_EQ(m.shared_expert_intermediate_size, 1408);  // n_shared_experts 1 x 1408
+  EXPECT_EQ(m.intermediate_size, 10944);
+  EXPECT_EQ(m.first_k_dense_replace, 1);
+  EXPECT_DOUBLE_EQ(m.partial_rotary_factor, 0.5);
+  EXPECT_TRUE(m.attention_bias);
+  EXPECT_FALSE(m.qk_norm);  // use_qk_norm false on 4.5-Air
+  EXPECT_EQ(default_layer_type(m, 0), "dense");
+  for (int i = 1; i < 46; ++i) EXPECT_EQ(default_layer_type(m, i), "moe") << i;
+  // GLM-4.5 (355B) turns the per-head q/k norm on.
+  auto j = nlohmann::json::parse(test::read_file(fixture("glm-4.5-air") + "/config.json"));
+  j["use_qk_norm"] = true;
+  EXPECT_TRUE(parse_model_config(j.dump(), "glm.json").qk_norm);
+  j.erase("n_routed_experts");
+  EXPECT_EQ(error_of([&] { parse_model_config(j.dump(), "glm.json"); }), "glm.json: $.n_routed_experts: missing required key");
+}
+
+TEST(ModelConfig, Qwen3VlShapesComeFromTextConfig) {
+  const ModelConfig m = load_model(fixture("qwen3-vl-8b"));
+  EXPECT_EQ(m.hf_architecture, "Qwen3VLForConditionalGeneration");
+  EXPECT_EQ(m.family, ModelFamily::kDense);
+  EXPECT_TRUE(m.language_model_wrapped);
+  EXPECT_TRUE(m.qk_norm);
+  EXPECT_EQ(m.hidden_size, 4096);  // text_config's, not vision_config's 1152
+  EXPECT_EQ(m.num_hidden_layers, 36);
+  EXPECT_EQ(m.intermediate_size, 12288);
+  EXPECT_EQ(m.num_key_value_heads, 8);
+  EXPECT_EQ(m.vocab_size, 151936);
+  EXPECT_EQ(m.dtype, "bfloat16");
+  const ModelConfig moe = load_model(fixture("qwen3-vl-30b-a3b"));
+  EXPECT_EQ(moe.family, ModelFamily::kQwen3Moe);
+  EXPECT_TRUE(moe.language_model_wrapped);
+  EXPECT_EQ(moe.num_experts, 128);
+  EXPECT_EQ(moe.moe_intermediate_size, 768);
+  EXPECT_EQ(default_layer_type(moe, 0), "moe");
+}
+
+TEST(ModelConfig, TextConfigErrorsNameTheNestedPath) {
+  auto j = nlohmann::json::parse(test::read_file(fixture("qwen3-vl-8b") + "/config.json"));
+  j["text_config"].erase("hidden_size");
+  EXPECT_EQ(error_of([&] { parse_model_config(j.dump(), "vl.json"); }), "vl.json: $.text_config.hidden_size: missing required key");
+  j.erase("text_config");
+  EXPECT_PRED2(contains, error_of([&] { parse_model_config(j.dump(), "vl.json"); }),
+               "vl.json: $: Qwen3VLForConditionalGeneration keeps its language model's shapes in \"text_config\", which is missing");
+}
+
+TEST(ModelConfig, KimiK25IsDeepSeekV3ShapedInsideTextConfig) {
+  const ModelConfig m = load_model(fixture("kimi-k2.5"));
+  EXPECT_EQ(m.family, ModelFamily::kDeepseekV3);
+  EXPECT_TRUE(m.language_model_wrapped);
+  EXPECT_EQ(m.num_experts, 384);
+  EXPECT_EQ(m.num_attention_heads, 64);
+  EXPECT_EQ(m.first_k_dense_replace, 1);
+  EXPECT_EQ(m.kv_lora_rank, 512);
+  EXPECT_EQ(m.vocab_size, 163840);
+  EXPECT_EQ(default_layer_type(m, 0), "mla_dense");
+  EXPECT_EQ(default_layer_type(m, 1), "mla_moe");
+  // Its INT4 weights are declared inside text_config.
+  ASSERT_TRUE(m.checkpoint_quantization.has_value());
+  EXPECT_EQ(m.checkpoint_quantization->declared, "compressed-tensors");
 }
 
 TEST(LoadModel, DirectoryHoldingConfigJson) {

@@ -52,13 +52,25 @@ TEST(WorkloadTest, CaptureSizesOfMaxNumSeqs) {
   Deployment d;
   d.max_num_seqs = 72;
   d.tensor_parallel = 4;
-  auto w = workload_from_capture_sizes(d);
+  auto w = workload_from_capture_sizes(d, default_release(), 0);
   // With flashcomm1 and TP4 only multiples of 4 are kept: 4, 8, 16, 24, ..., 72.
   EXPECT_EQ(w.front().num_tokens, 4);
   EXPECT_EQ(w.back().num_tokens, 72);
   for (const auto& p : w) EXPECT_EQ(p.num_tokens % 4, 0);
   Deployment none;
-  EXPECT_THROW(workload_from_capture_sizes(none), InputError);
+  EXPECT_THROW(workload_from_capture_sizes(none, default_release(), 0), InputError);
+}
+
+TEST(WorkloadTest, CaptureSizesAboveWhatTheRequestsCanCarryAreLeftOut) {
+  // v0.15 captures up to 2 x 64 = 128 tokens; without draft tokens 64 requests carry at most 64.
+  Deployment d;
+  d.max_num_seqs = 64;
+  const Release& v015 = find_release("v0.15.0rc1");
+  EXPECT_EQ(capture_sizes(d, v015, 0).back(), 128);
+  auto w = workload_from_capture_sizes(d, v015, 0);
+  EXPECT_EQ(w.back().num_tokens, 64);
+  d.num_speculative_tokens = 1;  // MTP: two tokens per request fill them all
+  EXPECT_EQ(workload_from_capture_sizes(d, v015, 0).back().num_tokens, 128);
 }
 
 }  // namespace

@@ -17,9 +17,14 @@ using test::error_of;
 HardwareProfile round_hw() { return parse_hardware_profile(test::round_hardware_json(), "round.json"); }
 
 StepPlan plan_for(const std::string& model_name, const Deployment& d, const HardwareProfile& hw,
-                  const OpTimeTable* op_times = nullptr) {
+                  const OpTimeTable* op_times = nullptr, const char* release = "v0.23.0") {
   ModelConfig m = load_model(model_name);
-  return build_step_plan(m, d, hw, load_layer_template("", m), op_times);
+  return build_step_plan(m, d, hw, load_layer_template("", m), find_release(release), op_times);
+}
+
+// v0.13-v0.22 issue the MoE prefetch (of the last layer's w13); v0.23 issues none.
+StepPlan moe_plan_for(const std::string& model_name, const Deployment& d, const HardwareProfile& hw) {
+  return plan_for(model_name, d, hw, nullptr, "v0.22.1rc1");
 }
 
 Deployment dep(int tp, int num_tokens, Quantization q = Quantization::kW8A8Static) {
@@ -114,7 +119,7 @@ TEST(StepPlan, MoeMc2OnA3WithEp) {
   Deployment d = dep(4, 144);
   d.data_parallel = 4;
   d.expert_parallel = true;
-  StepPlan p = plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
+  StepPlan p = moe_plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
   EXPECT_EQ(p.moe_comm_method, "MC2");
   EXPECT_EQ(p.variables.at("TG"), 36);
   EXPECT_EQ(p.variables.at("EL"), 8);
@@ -128,7 +133,7 @@ TEST(StepPlan, MoeAllToAllAboveMc2Capacity) {
   Deployment d = dep(4, 576);
   d.data_parallel = 4;
   d.expert_parallel = true;
-  StepPlan p = plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
+  StepPlan p = moe_plan_for("Qwen3-235B-A22B", d, load_hardware("a3-die"));
   EXPECT_EQ(p.moe_comm_method, "ALLTOALL");
   EXPECT_EQ(p.variables.at("TG"), 144);
   EXPECT_TRUE(site_named(type_named(p, "moe"), "moe.gate_up").gated_on);
@@ -194,44 +199,86 @@ TEST(StepPlan, MatmulRooflineByHand) {
 
 TEST(StepPlan, MatmulWithL2ClosedForm) {
   // With the whole weight in L2 read at speed-up 2: (12673024 - 12582912 + 12582912/2) / 1e6 = 6.381568 us.
-  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), round_hw());
-  const PlannedOp& op = op_named(type_named(p, "dense"), "down_proj");
-  EXPECT_NEAR(op.duration_with_l2(12582912, 1000, 2), 6.381568, 1e-9);
+  const HardwareProfile hw = round_hw();
+  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), hw);
+  PlannedOp op = op_named(type_named(p, "dense"), "down_proj");
+  EXPECT_EQ(op.l2_read_speedup, 2);
+  EXPECT_NEAR(op.duration_with_l2(12582912, hw), 6.381568, 1e-9);
   // Half of it: (12673024 - 6291456 + 3145728) / 1e6 = 9.527296 us.
-  EXPECT_NEAR(op.duration_with_l2(6291456, 1000, 2), 9.527296, 1e-9);
+  EXPECT_NEAR(op.duration_with_l2(6291456, hw), 9.527296, 1e-9);
   // More than the weight counts as the weight.
-  EXPECT_NEAR(op.duration_with_l2(1e9, 1000, 2), 6.381568, 1e-9);
-  EXPECT_EQ(op.duration_with_l2(0, 1000, 2), op.standalone_us);
+  EXPECT_NEAR(op.duration_with_l2(1e9, hw), 6.381568, 1e-9);
+  EXPECT_EQ(op.duration_with_l2(0, hw), op.standalone_us);
   // Speed-up 1: L2 is no faster than HBM.
-  EXPECT_NEAR(op.duration_with_l2(12582912, 1000, 1), op.standalone_us, 1e-9);
+  op.l2_read_speedup = 1;
+  EXPECT_NEAR(op.duration_with_l2(12582912, hw), op.standalone_us, 1e-9);
+}
+
+TEST(StepPlan, StreamingEfficiencySlowsTheWeightNotTheSaving) {
+  // At 80 % of the peak the weight streams in 12582912 / 8e5 = 15.72864 us (+ activations 0.090112 us at the
+  // same rate); the whole weight in L2 at speed-up 2 saves half of the weight's streaming time.
+  HardwareProfile hw = round_hw();
+  hw.set("matmul_stream_efficiency", 0.8, "test");
+  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), hw);
+  const PlannedOp& op = op_named(type_named(p, "dense"), "down_proj");
+  EXPECT_DOUBLE_EQ(op.stream_GBps, 800);
+  EXPECT_NEAR(op.standalone_us, 12673024 / 8e5, 1e-9);
+  EXPECT_NEAR(op.duration_with_l2(12582912, hw), (12673024 - 12582912 / 2.0) / 8e5, 1e-9);
+}
+
+TEST(StepPlan, SavingCurveShapesTheHit) {
+  // A front-loaded curve: the first 20 % of the weight gives 60 % of the whole saving.
+  HardwareProfile hw = parse_hardware_profile(test::round_hardware_json(), "round.json");
+  hw.l2_saving_curve = PiecewiseLinear({{0, 0}, {0.2, 0.6}, {1, 1}}, "test");
+  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), hw);
+  const PlannedOp& op = op_named(type_named(p, "dense"), "down_proj");
+  const double full = 12582912 / 1e6 * 0.5;
+  EXPECT_NEAR(op.standalone_us - op.duration_with_l2(0.2 * 12582912, hw), 0.6 * full, 1e-9);
+  EXPECT_NEAR(op.standalone_us - op.duration_with_l2(0.6 * 12582912, hw), 0.8 * full, 1e-9);
+  EXPECT_NEAR(op.standalone_us - op.duration_with_l2(12582912, hw), full, 1e-9);
 }
 
 TEST(StepPlan, DurationWithL2NeverBelowCompute) {
+  const HardwareProfile hw = round_hw();
   PlannedOp op;
   op.overhead_us = 2;
   op.compute_us = 5;
   op.hbm_bytes = 2e7;
+  op.stream_GBps = 1000;
   op.weight_bytes = 1.6e7;
+  op.l2_read_speedup = 2;
   op.standalone_us = 2 + 20;  // overhead + 2e7 B / 1e6 B/us
   // 8e6 B from L2: memory (2e7 - 8e6 + 4e6) / 1e6 = 16 us -> 2 + max(5, 16) = 18.
-  EXPECT_NEAR(op.duration_with_l2(8e6, 1000, 2), 18, 1e-12);
+  EXPECT_NEAR(op.duration_with_l2(8e6, hw), 18, 1e-12);
   // All 1.6e7 from L2 with speed-up 100: memory (4e6 + 1.6e5)/1e6 = 4.16 us < compute 5 -> 2 + 5 = 7.
-  EXPECT_NEAR(op.duration_with_l2(1.6e7, 1000, 100), 7, 1e-12);
+  op.l2_read_speedup = 100;
+  EXPECT_NEAR(op.duration_with_l2(1.6e7, hw), 7, 1e-12);
 }
 
-TEST(StepPlan, MeasuredOpWithL2ClosedForm) {
-  // A measured op keeps its duration less the HBM time the hit saves: hit / bw * (1 - 1/speed-up).
-  PlannedOp op;
-  op.measured = true;
-  op.standalone_us = 30;
-  op.weight_bytes = 12582912;
-  op.hbm_bytes = 12582912;
-  // 12582912 / 1e6 * (1 - 1/2) = 6.291456 us saved.
-  EXPECT_NEAR(op.duration_with_l2(12582912, 1000, 2), 30 - 6.291456, 1e-12);
-  // It cannot go below its overhead: 40 MB saved at speed-up 1000 would exceed 30 us.
-  op.weight_bytes = 4e7;
-  op.overhead_us = 1;
-  EXPECT_NEAR(op.duration_with_l2(4e7, 1000, 1000), 1, 1e-12);
+TEST(StepPlan, MeasuredOpSplitsFixedTimeAndWeightStreaming) {
+  // A measured matmul of 30 us whose 12582912-byte weight streams at 1000 GB/s: 12.582912 us of memory,
+  // the rest fixed. The whole weight in L2 at speed-up 2 saves 12.582912 / 2 = 6.291456 us.
+  const HardwareProfile hw = round_hw();
+  OpTimeTable times;
+  times.add("down_proj", 8, 30);
+  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), hw, &times);
+  const PlannedOp& op = op_named(type_named(p, "dense"), "down_proj");
+  EXPECT_TRUE(op.measured);
+  EXPECT_NEAR(op.memory_us(), 12673024 / 1e6, 1e-9);
+  EXPECT_NEAR(op.overhead_us, 30 - 12673024 / 1e6, 1e-9);
+  EXPECT_NEAR(op.duration_with_l2(12582912, hw), 30 - 6.291456, 1e-9);
+}
+
+TEST(StepPlan, MeasuredAloneTimingPaysNoStartAndTailInSequence) {
+  // Timed alone, an op pays alone_fixed_us that a sequence hides: 30 - 3.5 us in the step.
+  HardwareProfile hw = round_hw();
+  hw.set("alone_fixed_us", 3.5, "test");
+  OpTimeTable times;
+  times.add("down_proj", 8, 30, /*timed_alone=*/true);
+  times.add("o_proj", 8, 30);
+  StepPlan p = plan_for("Qwen3-8B", dep(4, 8), hw, &times);
+  EXPECT_NEAR(op_named(type_named(p, "dense"), "down_proj").standalone_us, 26.5, 1e-12);
+  EXPECT_NEAR(op_named(type_named(p, "dense"), "o_proj").standalone_us, 30, 1e-12);
 }
 
 TEST(StepPlan, QuantizeVectorAndCollectiveByHand) {
@@ -286,19 +333,25 @@ TEST(StepPlan, GroupedMatmulTouchedFraction) {
 TEST(StepPlan, SitePositionsAndCaps) {
   StepPlan p = plan_for("Qwen3-8B", dep(4, 8), round_hw());
   const auto& t = type_named(p, "dense");
-  // mlp.gate_up forks after o_proj, joins after post_attention_layernorm, feeds gate_up_proj.
+  // v0.23.0:vllm_ascend/ops/linear_op.py:156: mlp.gate_up forks when o_proj's custom row op returns,
+  // after its all-reduce; the add-RMSNorm with a residual returns before its wait
+  // (v0.23.0:vllm_ascend/ops/layernorm.py:80), so the first wait is after SwiGLU
+  // (v0.23.0:vllm_ascend/ops/activation.py:42): the wait comes after the target.
   const PlannedSite& gu = site_named(t, "mlp.gate_up");
   EXPECT_TRUE(gu.gated_on) << gu.gate_reason;
-  EXPECT_EQ(gu.fork_op, op_index(t, "o_proj") + 1);
-  EXPECT_EQ(gu.fork_op, op_index(t, "o_all_reduce"));
-  EXPECT_EQ(gu.join_op, op_index(t, "post_attention_layernorm"));
+  EXPECT_EQ(gu.fork_op, op_index(t, "o_all_reduce") + 1);
+  EXPECT_EQ(gu.fork_op, op_index(t, "post_attention_layernorm"));
+  EXPECT_EQ(gu.join_op, op_index(t, "act_fn"));
   EXPECT_EQ(gu.target_op, op_index(t, "gate_up_proj"));
+  EXPECT_LT(gu.target_op, gu.join_op);
   EXPECT_EQ(gu.weight_bytes, 25165824);  // 6144 x 4096 int8
-  EXPECT_EQ(gu.code_cap_bytes, 18874368);
+  EXPECT_EQ(gu.cap_bytes, 18874368);
   EXPECT_EQ(gu.ratio_key, RatioKey::kMlpGateUp);
+  // One wait after SwiGLU joins both MLP prefetches.
+  EXPECT_EQ(site_named(t, "mlp.down").join_op, gu.join_op);
   // attn.o/down_proj: no cap in code.
   const PlannedSite& od = site_named(t, "attn.o/down_proj");
-  EXPECT_TRUE(std::isinf(od.code_cap_bytes));
+  EXPECT_TRUE(std::isinf(od.cap_bytes));
   EXPECT_EQ(od.ratio_key, RatioKey::kAttnO);
   EXPECT_EQ(od.fork_op, op_index(t, "down_quant"));
   EXPECT_EQ(od.join_op, op_index(t, "down_quant"));
@@ -329,9 +382,18 @@ TEST(StepPlan, GateReasons) {
   // DeepSeek's dense layers belong to a MoE model: no MLP prefetch (is_moe_model).
   StepPlan ds = plan_for("DeepSeek-V3", dep(4, 72), round_hw());
   EXPECT_PRED2(contains, site_named(type_named(ds, "mla_dense"), "mlp.down").gate_reason, "MoE model");
-  // W8A8-static o_proj: the MLA o_proj prefetch is skipped (the attn path covers it).
+  // v0.15+: a W8A8-static o_proj skips the MLA o_proj prefetch (the attn path covers it), and the
+  // MLA prefetch runs on the prefetch stream with no wait of its own
+  // (v0.23.0:vllm_ascend/ops/weight_prefetch.py:218, :227).
   EXPECT_PRED2(contains, site_named(type_named(ds, "mla_moe"), "mla.o").gate_reason, "the attn path covers it");
-  EXPECT_TRUE(site_named(type_named(ds, "mla_moe"), "mla.fused_qkv_a").on_compute_stream);
+  const PlannedSite& qkv_a = site_named(type_named(ds, "mla_moe"), "mla.fused_qkv_a");
+  EXPECT_FALSE(qkv_a.on_compute_stream);
+  EXPECT_EQ(qkv_a.join_op, -1);
+  // v0.13 / v0.14: in the compute stream, and the o_proj one also under the attn path (twice).
+  StepPlan old = plan_for("DeepSeek-V3", dep(4, 72), round_hw(), nullptr, "v0.14.0rc1");
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "mla.fused_qkv_a").on_compute_stream);
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "mla.o").gated_on);
+  EXPECT_TRUE(site_named(type_named(old, "mla_moe"), "attn.o").gated_on);
 }
 
 TEST(StepPlan, OpTableOverridesTheRoofline) {

@@ -84,6 +84,20 @@ TEST(CsvNumber, ToleratesPaddingAndNamesBadCells) {
             "n.csv: line 2: column \"#6\" is missing (row has 2 fields, header 2)");
 }
 
+// A field of hundreds of MB in a 1 GiB profile once made an error line as long.
+TEST(CsvNumber, ALongBadFieldIsQuotedAsAShortExcerpt) {
+  const std::string field = "12x" + std::string(1'000'000, '9');
+  CsvTable t = parse_csv("name,dur\nx," + field + "\n", "n.csv");
+  const std::string e = error_of([&] { csv_number(t, t.rows[0], 1); });
+  EXPECT_LT(e.size(), 200u);
+  EXPECT_EQ(e, "n.csv: line 2: column \"dur\": expected a number, got \"12x" + std::string(61, '9') + "... (1000003 bytes)\"");
+  std::string header = "Name";
+  for (int i = 0; i < 100'000; ++i) header += ",column" + std::to_string(i);
+  const std::string missing = error_of([&] { parse_csv(header + "\n", "h.csv").require_column({"Duration(us)"}); });
+  EXPECT_LT(missing.size(), 400u);
+  EXPECT_PRED2(contains, missing, "h.csv: line 1: missing column \"Duration(us)\" (header has: Name, column0, column1");
+}
+
 TEST(CsvEscape, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_escape("plain"), "plain");
   EXPECT_EQ(csv_escape(""), "");

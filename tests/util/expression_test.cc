@@ -122,6 +122,14 @@ TEST(Expression, NonFiniteResultIsAnError) {
   EXPECT_EQ(error_of([] { eval("1e308*10"); }), "where: expression \"1e308*10\" is not finite");
 }
 
+// inf - inf is NaN, and NaN > 0 is 0: a "when" like this once dropped its op without a word.
+TEST(Expression, NonFiniteIntermediateIsAnErrorEvenWhenTheResultIsFinite) {
+  EXPECT_EQ(error_of([] { eval("(1e400-1e400) > 0"); }), "where: expression \"(1e400-1e400) > 0\" is not finite");
+  EXPECT_EQ(error_of([] { eval("min(1e308*10, 1)"); }), "where: expression \"min(1e308*10, 1)\" is not finite");
+  EXPECT_EQ(error_of([] { eval("0*(1e308*1e308)"); }), "where: expression \"0*(1e308*1e308)\" is not finite");
+  EXPECT_EQ(eval("1e300 > 0"), 1);  // large but finite is the caller's to judge
+}
+
 TEST(Expression, VariablesListsNamesInOrder) {
   Expression e = Expression::parse("ceil(T/TP)*H + max(1, NKV)", "w");
   EXPECT_EQ(e.variables(), (std::vector<std::string>{"T", "TP", "H", "NKV"}));

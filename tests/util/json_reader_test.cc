@@ -6,6 +6,7 @@
 
 #include "test_support.h"
 #include "util/error.h"
+#include "util/printable.h"
 
 namespace pt {
 namespace {
@@ -164,6 +165,24 @@ TEST(ParseJsonText, NumberTooLargeForADoubleNamesItsPath) {
   EXPECT_EQ(error_of([] { parse_json_text(R"({"a": [1, -1e999]})", "n.json"); }),
             "n.json: $.a[1]: number out of range (larger than a double holds)");
   EXPECT_EQ(error_of([] { parse_json_text("1e400", "n.json"); }), "n.json: $: number out of range (larger than a double holds)");
+}
+
+// A 60 MB string or key in a 64 MiB config once made an error line as long.
+TEST(JsonReader, LongStringsAndKeysAreQuotedAsShortExcerpts) {
+  const std::string big(1'000'000, 'y');
+  const Json value = parse_json_text("{\"enabled\": \"" + big + "\"}", "c.json");
+  const std::string e = error_of([&] { JsonReader(value, "c.json").child("enabled").boolean(); });
+  EXPECT_EQ(e, "c.json: $.enabled: expected true or false, got the string \"" + std::string(kMaxQuoteBytes, 'y') +
+                   "... (1000000 bytes)\"");
+  const Json key = parse_json_text("{\"" + big + "\": 1}", "k.json");
+  const std::string k = error_of([&] { JsonReader(key, "k.json").expect_only_keys({"enabled"}); });
+  EXPECT_LT(k.size(), 200u);
+  EXPECT_PRED2(test::contains, k, "k.json: $[\"yyyy");
+  EXPECT_PRED2(test::contains, k, "... (1000000 bytes)\"]: unknown key");
+  // nlohmann quotes the last token whole: an unterminated string of 1 MB.
+  const std::string u = error_of([&] { parse_json_text("{\"a\": \"" + big, "u.json"); });
+  EXPECT_LT(u.size(), 300u);
+  EXPECT_PRED2(test::contains, u, "u.json: invalid JSON at line 1 column");
 }
 
 TEST(ParseJsonText, NestingIsLimited) {
