@@ -626,25 +626,22 @@ void RankWriter::write_trace(const std::vector<Task>& tasks, int step, double de
   lane(3, "Free", minus({{device_start, device_end}}, busy));
 }
 
-// Flows fork -> CMO -> join, anchored at the edges of the tasks, as the profiler anchors its own
-// flows (torch_to_npu starts where the launch starts and ends where the kernel starts), never at
-// a slice's middle: the fork's flow leaves the EVENT_RECORD where it ends and reaches the CMO
-// where it starts; the join's leaves the CMO where it ends and reaches the EVENT_WAIT where the
-// wait ends (when the CMO is done, or at once). A viewer binds a point on an edge two slices of a
-// stream share to the earlier one: a point on a start edge that the slice before it on its
-// stream ends at is moved 0.5 us inside (a viewer holds epoch microseconds to 0.25 us).
+// Flows fork -> CMO -> join, anchored where the tasks start, as the profiler anchors its own flows
+// (torch_to_npu leaves the launch where it starts and reaches the kernel where it starts), never at
+// a slice's middle: the fork's flow leaves the EVENT_RECORD and reaches the CMO, the join's leaves
+// the CMO and reaches the EVENT_WAIT. A point written as its slice's own ts is read as exactly that
+// slice's start, so a viewer binds it to that slice even where it holds epoch microseconds to
+// 0.25 us only and the slice before it seems to overlap it (catapult then nests the slice in the
+// one before, and still finds it); a point moved inside by less than a slice would not be.
 void RankWriter::write_prefetch_flows(const std::vector<Task>& tasks) {
-  std::map<int, std::vector<std::pair<int64_t, int64_t>>> slices;  // stream -> task ends in ns, in start order
-  for (const Task& t : tasks) slices[t.stream].emplace_back(clock_.ns(t.start), clock_.ns(t.end()));
-  auto start_point = [&](const Task& t) {
-    const int64_t s = clock_.ns(t.start);
-    for (const auto& [a, b] : slices[t.stream]) {
-      if (b == s && a < s) return t.start + std::min(0.5, t.dur / 4);
-    }
-    return t.start;
-  };
-  auto flow = [&](const char* name, const Task& from, double from_ts, const Task& to, double to_ts) {
+  auto start_point = [](const Task& t) { return t.start; };
+  auto flow = [&](const char* name, const Task& from, const Task& to) {
     const int64_t id = ++connection_counter_;
+    const double from_ts = start_point(from);
+    double to_ts = start_point(to);
+    // A wait issued before a queued CMO starts: the flow reaches it where the CMO starts (the wait
+    // lasts until the CMO is done), never before it leaves.
+    if (to_ts <= from_ts) to_ts = from_ts + 0.5;
     event(fmt::format("{{\"ph\": \"s\", \"name\": \"{}\", \"id\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", \"cat\": \"prefetch\"}}",
                       name, id, kHardwarePid, from.stream, clock_(from_ts)));
     event(fmt::format("{{\"ph\": \"f\", \"bp\": \"e\", \"name\": \"{}\", \"id\": {}, \"pid\": {}, \"tid\": {}, \"ts\": \"{}\", "
@@ -662,12 +659,12 @@ void RankWriter::write_prefetch_flows(const std::vector<Task>& tasks) {
     if (t.kind == EventKind::kEventRecord) {
       const auto it = cmo_of.find({t.layer, t.site_index});
       if (it == cmo_of.end()) continue;
-      flow("fork", t, t.end(), *it->second, start_point(*it->second));
+      flow("fork", t, *it->second);
       unjoined.push_back(it->second);
     } else if (t.kind == EventKind::kEventWait && t.stream == kComputeStreamId) {
       // The wait lets the compute stream through once every CMO queued before it is done
       // (torch_npu wait_stream): one wait after SwiGLU ends the flows of gate_up and down.
-      for (const Task* cmo : unjoined) flow("join", *cmo, cmo->end(), t, t.end());
+      for (const Task* cmo : unjoined) flow("join", *cmo, t);
       unjoined.clear();
     }
   }

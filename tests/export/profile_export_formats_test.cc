@@ -150,6 +150,85 @@ TEST(ProfileExportOverlap, TheLanesTileTheStepAsMsprofDerivesThem) {
   EXPECT_NEAR(hi - lo, step, 1e-6 * step + 0.01);
 }
 
+// Issue 12: the prefetch in the trace as a viewer shows it. Every CMO on the prefetch stream has a
+// fork flow from its EVENT_RECORD and a join flow to the EVENT_WAIT that lets the compute stream
+// through, each point on the start edge of its slice (the slice's own ts, as the profiler anchors
+// torch_to_npu), or inside the wait when the wait began before the CMO; the CMO names its layer,
+// site and bytes; an L2 counter; every dur is whole ns, so ts + dur is the rounded end.
+TEST(ProfileExportTrace, PrefetchFlowsAtTheEdgesOfTheirSlicesAndAnL2Counter) {
+  const Trace t = trace_of(one_named(two_steps(), "trace_view.json"));
+  const long long hw = t.pid.at("Ascend Hardware");
+  std::map<long long, std::vector<std::pair<std::string, std::string>>> slices;  // tid -> (ts, name)
+  std::map<long long, std::vector<std::pair<double, double>>> spans;
+  size_t cmos = 0;
+  for (const auto& e : t.x("Ascend Hardware")) {
+    slices[e.at("tid")].emplace_back(e.at("ts"), e.at("name"));
+    spans[e.at("tid")].emplace_back(ts(e), ts(e) + dur(e));
+    if (e.at("name") == "CMO" && e.at("tid") == kPrefetchStreamId) {
+      ++cmos;
+      const json& p = e.at("args").at("prefetch_tuner");
+      EXPECT_FALSE(p.at("site").get<std::string>().empty());
+      EXPECT_TRUE(p.at("bytes").is_number_integer());
+      EXPECT_GT(p.at("bytes").get<long long>(), 0);
+      EXPECT_GE(p.at("layer").get<int>(), 0);
+    }
+  }
+  ASSERT_GT(cmos, 0u);
+  for (const auto& e : t.events) {
+    if (e.value("ph", "") != "X") continue;
+    const std::string d = e.at("dur").dump();
+    const size_t dot = d.find('.');
+    EXPECT_TRUE(dot == std::string::npos || d.size() - dot - 1 <= 3) << "dur " << d << " finer than the ns of ts";
+  }
+  std::map<long long, std::map<std::string, json>> flows;  // id -> phase -> event
+  for (const auto& e : t.events) {
+    if (e.value("cat", "") == "prefetch") flows[e.at("id")][e.at("ph")] = e;
+  }
+  size_t forks = 0, joins = 0;
+  auto slice_at = [&](const json& point) -> std::string {
+    for (const auto& [at, name] : slices[point.at("tid")]) {
+      if (at == point.at("ts").get<std::string>()) return name;
+    }
+    return "";
+  };
+  for (const auto& [id, phases] : flows) {
+    SCOPED_TRACE(id);
+    ASSERT_TRUE(phases.count("s") && phases.count("f"));
+    const json& s = phases.at("s");
+    const json& f = phases.at("f");
+    EXPECT_EQ(s.at("pid"), hw);
+    EXPECT_EQ(f.value("bp", ""), "e");
+    EXPECT_LT(ts(s), ts(f) + 1e-9) << "a flow never goes back in time";
+    if (s.at("name") == "fork") {
+      ++forks;
+      EXPECT_EQ(slice_at(s), "EVENT_RECORD");
+      EXPECT_EQ(slice_at(f), "CMO");
+    } else {
+      ++joins;
+      EXPECT_EQ(s.at("name"), "join");
+      EXPECT_EQ(slice_at(s), "CMO");
+      if (slice_at(f).empty()) {
+        // The wait began before the queued CMO: the point is inside the wait, after the CMO starts.
+        bool inside = false;
+        for (const auto& [a, b] : spans[f.at("tid")]) inside = inside || (a < ts(f) && ts(f) < b);
+        EXPECT_TRUE(inside) << f.dump();
+      } else {
+        EXPECT_EQ(slice_at(f), "EVENT_WAIT");
+      }
+    }
+  }
+  EXPECT_EQ(forks, cmos);
+  EXPECT_EQ(joins, cmos);
+  size_t samples = 0;
+  for (const auto& e : t.events) {
+    if (e.value("ph", "") != "C") continue;
+    ++samples;
+    EXPECT_EQ(e.at("name"), "L2 prefetched bytes");
+    EXPECT_TRUE(e.at("args").at("bytes").is_number_integer());
+  }
+  EXPECT_GT(samples, cmos);
+}
+
 TEST(ProfileExportHost, OneProfilerStepPerStepHoldingEveryLaunchWithABoundFlow) {
   const Trace t = trace_of(one_named(two_steps(), "trace_view.json"));
   std::vector<json> steps, launches;
