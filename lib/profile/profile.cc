@@ -63,7 +63,8 @@ size_t recent_slot(std::string_view s) {
 
 std::string_view StringPool::intern(std::string_view s) {
   std::string_view& recent = recent_[recent_slot(s)];
-  if (recent.size() == s.size() && recent.data() && std::memcmp(recent.data(), s.data(), s.size()) == 0) return recent;
+  // (memcmp of an empty view: its data may be null, which memcmp may not be given)
+  if (recent.size() == s.size() && recent.data() && (s.empty() || std::memcmp(recent.data(), s.data(), s.size()) == 0)) return recent;
   if (auto it = index_.find(s); it != index_.end()) return recent = *it;
   constexpr size_t kBlock = 64 * 1024;
   char* dst = nullptr;
