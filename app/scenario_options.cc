@@ -77,6 +77,8 @@ void ScenarioOptions::add_to(CLI::App& app, bool token_list, ModelOption model, 
                  "qwen3_next); default: the bundled one for the model's family");
   app.add_option("--op-times", inputs.op_times, "CSV of measured op durations: name,num_tokens,duration_us");
   app.add_option("--calibration", inputs.calibration, "calibration file written by calibrate (hardware fits and op durations)");
+  app.add_flag("--allow-calibration-mismatch", inputs.allow_calibration_mismatch,
+               "use a --calibration fitted on another model or deployment (a warning instead of an error)");
   if (!group.empty()) {
     const auto options = app.get_options();
     for (size_t i = options_before; i < options.size(); ++i) options[i]->group(group);

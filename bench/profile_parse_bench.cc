@@ -36,7 +36,7 @@ void BM_ReadTraceJsonFile(benchmark::State& state) {
   for (auto _ : state) {
     auto result = pt::read_trace_json_file(t.path);
     tasks = result.size();
-    benchmark::DoNotOptimize(result.data());
+    benchmark::DoNotOptimize(result.tasks.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * t.bytes));
   state.counters["tasks"] = static_cast<double>(tasks);
@@ -78,7 +78,7 @@ struct NullSax : nlohmann::json::json_sax_t {
 };
 
 void BM_NlohmannSaxInMemory(benchmark::State& state) {
-  const std::string text = pt::read_text_file(trace_file().path);
+  const std::string text = pt::read_text_file(trace_file().path, pt::kMaxProfileFileBytes);
   size_t objects = 0;
   for (auto _ : state) {
     NullSax sax;
@@ -97,7 +97,7 @@ void BM_ReadKernelCsv(benchmark::State& state) {
   for (auto _ : state) {
     auto result = pt::read_kernel_csv(text, "kernel_details.csv");
     tasks = result.size();
-    benchmark::DoNotOptimize(result.data());
+    benchmark::DoNotOptimize(result.tasks.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
   state.counters["tasks"] = static_cast<double>(tasks);

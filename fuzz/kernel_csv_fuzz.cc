@@ -7,7 +7,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  std::vector<pt::ProfileTask> tasks;
+  pt::TaskList tasks;
   if (!pt::fuzz::accepts([&] { tasks = pt::read_kernel_csv(text, "kernel_details.csv"); }, "kernel_details.csv")) return 0;
   for (size_t i = 0; i < tasks.size(); ++i) {
     if (!std::isfinite(tasks[i].start_us) || !std::isfinite(tasks[i].duration_us)) {

@@ -43,3 +43,7 @@ add_seeds(task_time_csv_fuzz fuzz/seeds/task_time_csv/* tests/data/profiles/task
           sample_profiles/profiles/qwen3-8b-tp4-t16-msprof/*/task_time_*.csv)
 add_seeds(workload_csv_fuzz fuzz/seeds/workload_csv/*)
 add_seeds(op_times_csv_fuzz fuzz/seeds/op_times_csv/*)
+add_seeds(csv_stream_fuzz fuzz/seeds/kernel_csv/* fuzz/seeds/task_time_csv/* tests/data/profiles/kernel_details*.csv
+          tests/data/profiles/op_summary*.csv tests/data/profiles/task_time*.csv)
+add_seeds(msprof_db_fuzz fuzz/seeds/msprof_db/*)
+add_seeds(cluster_discovery_fuzz fuzz/seeds/cluster_discovery/*)

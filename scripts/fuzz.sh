@@ -31,7 +31,10 @@ trace_json_fuzz:json:16384
 kernel_csv_fuzz:csv:8192
 task_time_csv_fuzz:csv:8192
 workload_csv_fuzz:csv:4096
-op_times_csv_fuzz:csv:8192"
+op_times_csv_fuzz:csv:8192
+csv_stream_fuzz:csv:8192
+msprof_db_fuzz:none:65536
+cluster_discovery_fuzz:csv:16384"
 if [ $# -gt 0 ]; then
   selected=""
   for t in "$@"; do
@@ -51,7 +54,7 @@ run_target() {
   mkdir -p "build-fuzz/corpus/$name"
   local status=0
   "build-fuzz/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
-    -dict="fuzz/dicts/$dict.dict" -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-" \
+    $([ "$dict" = none ] || echo "-dict=fuzz/dicts/$dict.dict") -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-" \
     "build-fuzz/corpus/$name" "build-fuzz/fuzz/seeds/$name" >"build-fuzz/logs/$name.log" 2>&1 || status=$?
   echo "$status" >"build-fuzz/logs/$name.status"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages prefetch-tuner builds with, only those missing.
 set -euo pipefail
-packages=(g++ cmake make libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libbenchmark-dev)
+packages=(g++ cmake make libcli11-dev nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libbenchmark-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

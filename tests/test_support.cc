@@ -11,6 +11,9 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <mutex>
+
+#include "profile/profile.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +23,13 @@
 namespace pt::test {
 
 std::string source_path(const std::string& relative) { return std::string(PT_SOURCE_DIR) + "/" + relative; }
+
+std::string_view keep(std::string_view s) {
+  static StringPool pool;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  return pool.intern(s);
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

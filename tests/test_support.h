@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: paths into the source tree, golden-file comparison, running the CLI.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,10 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 }
 
 std::string source_path(const std::string& relative);  // PT_SOURCE_DIR / relative
+
+// `s` kept for the whole test run (ProfileTask holds views into a profile's strings; a task a test
+// builds by hand points here).
+std::string_view keep(std::string_view s);
 std::string read_file(const std::string& path);
 // A fresh empty directory under the system temp dir.
 std::string make_temp_dir();

@@ -27,6 +27,25 @@ struct CalibrationRun {
 
 Calibration fit_calibration(const std::vector<CalibrationRun>& runs, CapReading cap_reading);
 
+// What one profile contributes to a fit, compact (a few bytes per task), so that the profiles of a
+// cluster can be read one at a time: the durations per op key, the matmuls for the bandwidth fit,
+// the CMO rates, and the profile's side of the reproduction.
+struct RunSample {
+  std::string source;
+  Deployment deployment;  // with the token count of the run
+  double tokens = 0;
+  std::map<std::string, std::vector<float>> durations;  // op key -> task durations (us)
+  std::map<double, std::vector<float>> matmuls;         // HBM bytes -> durations of matmuls reading no prefetched bytes
+  std::vector<float> matmul_efficiency, vector_efficiency;
+  std::map<double, double> cmo_fastest;                 // CMO bytes -> shortest task moving them (the least contended)
+  double hbm_GBps = 0, cmo_setup_us = 0;                // the plan's hardware, which the fit is set against
+  double profile_step_us = 0;                           // mean of the steps' spans
+  std::map<std::string, double> profile_us_per_step;    // op key -> time per step
+};
+RunSample sample_run(const Profile& profile, const StepPlan& plan, const WeightPrefetchConfig* config, CapReading cap_reading);
+// The fit over samples (in order).
+Calibration fit_samples(const std::vector<RunSample>& samples);
+
 
 // How well a calibrated simulation reproduces a run: per op key and per step, in %.
 struct ReproductionRow {
@@ -43,6 +62,9 @@ struct Reproduction {
   std::vector<ReproductionRow> ops;
 };
 Reproduction reproduce(const Profile& profile, const StepPlan& calibrated_plan, const WeightPrefetchConfig& config,
+                       CapReading cap_reading);
+// The same from a run's sample (its profile side), against the calibrated plan at its token count.
+Reproduction reproduce(const RunSample& sample, const StepPlan& calibrated_plan, const WeightPrefetchConfig& config,
                        CapReading cap_reading);
 
 // The key a profile task is fitted under, given the plan's linears ("" to skip the task).

@@ -1,7 +1,11 @@
 #include "analyze/prefetch_audit.h"
 
+#include "analyze/model_check.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cctype>
+#include <cstdlib>
 #include <set>
 #include <tuple>
 
@@ -22,7 +26,7 @@ std::optional<int> infer_num_tokens(const Profile& profile) {
   std::map<long long, int> votes;
   for (const auto& t : profile.tasks) {
     if (!t.is_cube() || t.input_shapes.find(';') == std::string::npos) continue;
-    const std::string first = t.input_shapes.substr(0, t.input_shapes.find(','));
+    const std::string first(t.input_shapes.substr(0, t.input_shapes.find(',')));
     char* end = nullptr;
     const long long m = std::strtoll(first.c_str(), &end, 10);
     if (end != first.c_str() && m > 0) ++votes[m];
@@ -32,13 +36,20 @@ std::optional<int> infer_num_tokens(const Profile& profile) {
   return static_cast<int>(best->first);
 }
 
+std::string matmul_linear(const ProfileTask& t, const StepPlan& plan) {
+  if (!t.is_cube() || t.input_shapes.empty()) return "";
+  const std::vector<long long> w = weight_dims(t.input_shapes);
+  for (bool transposed : {false, true}) {  // the orientation export-profile and torch_npu write first
+    for (const auto& l : plan.linears) {
+      if (weight_fits(w, l, transposed)) return l.name;
+    }
+  }
+  return "";
+}
+
 namespace {
 
-std::string kind_of(const ProfileTask& t) { return t.kind(); }
-
-bool is_event(const ProfileTask& t) {
-  return t.task_type.rfind("EVENT", 0) == 0 || t.task_type == "NOTIFY_WAIT_SQE" || t.task_type == "NOTIFY_RECORD_SQE";
-}
+std::string kind_of(const ProfileTask& t) { return std::string(t.kind()); }
 
 using Signature = std::tuple<std::string, std::string, std::string>;  // before fork, window, target
 
@@ -73,7 +84,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     size_t compute = 0, cmo = 0, comm = 0;
     double compute_busy = 0, end = -1e300, first = tasks.front()->start_us, last = first;
     for (const ProfileTask* t : tasks) {
-      ++s.tasks_by_core[t->task_type.empty() ? "?" : t->task_type];
+      ++s.tasks_by_core[t->task_type.empty() ? std::string("?") : std::string(t->task_type)];
       compute += t->is_compute();
       cmo += t->is_cmo();
       comm += t->is_communication();
@@ -107,15 +118,17 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
   // The main timeline the prefetch hides behind: compute-stream ops and communication tasks.
   std::vector<const ProfileTask*> main;
   for (const auto& t : profile.tasks) {
-    if (t.is_cmo() || is_event(t)) continue;
+    if (t.is_cmo() || t.is_event()) continue;
     if (t.stream_id == audit.compute_stream || t.is_communication()) main.push_back(&t);
   }
 
   std::vector<const ProfileTask*> records, waits;
   for (const auto& t : profile.tasks) {
     if (t.stream_id != audit.compute_stream) continue;
-    if (t.task_type.rfind("EVENT_RECORD", 0) == 0) records.push_back(&t);
-    if (t.task_type.rfind("EVENT_WAIT", 0) == 0) waits.push_back(&t);
+    // EVENT_RECORD / EVENT_WAIT, their _SQE spellings, and CAPTURE_RECORD / CAPTURE_WAIT in a
+    // captured ACL graph (graph-mode decode).
+    if (t.is_event_record()) records.push_back(&t);
+    if (t.is_event_wait()) waits.push_back(&t);
   }
   constexpr double kMaxForkToCmoUs = 50.0;  // an EVENT_RECORD further back is not this CMO's fork
 
@@ -153,6 +166,50 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
         add(by_window_target, std::make_pair(window, target));
         by_site.emplace(site.site, info);
       }
+    }
+  }
+
+  // Without any fork or join event the window has to be inferred. With the model, each CMO is paired
+  // with the matmul its bytes serve: CMOs leave the prefetch stream in issue order (FIFO), and the
+  // sites' target matmuls come in the same order, so the i-th CMO serves the i-th target (a linear
+  // two sites prefetch, like down_proj with attn.o/down_proj and mlp.down, counts twice). This
+  // keeps mlp.gate_up (whose CMO runs beside its own target) and mlp.down apart.
+  const bool no_events = records.empty() && waits.empty();
+  std::map<const ProfileTask*, std::pair<const ProfileTask*, std::string>> inferred;  // CMO -> (target, site)
+  if (no_events && plan) {
+    // Per target linear, the sites that prefetch for it in fork order (the largest such list of
+    // any layer type).
+    std::map<std::string, std::vector<std::string>> sites_of_linear;
+    for (const auto& type : plan->layer_types) {
+      std::map<std::string, std::vector<std::pair<int, std::string>>> here;
+      for (const auto& site : type.sites) {
+        if (!site.gated_on || site.on_compute_stream) continue;
+        if (config && by_site.count(site.site) && by_site[site.site].issued_bytes <= 0) continue;
+        const PlannedOp& target = type.ops[static_cast<size_t>(site.target_op)];
+        if (target.linear >= 0) here[plan->linears[static_cast<size_t>(target.linear)].name].emplace_back(site.fork_op, site.site);
+      }
+      for (auto& [linear, list] : here) {
+        std::stable_sort(list.begin(), list.end());
+        auto& best = sites_of_linear[linear];
+        if (list.size() > best.size()) {
+          best.clear();
+          for (const auto& [fork, name] : list) best.push_back(name);
+        }
+      }
+    }
+    std::vector<std::pair<const ProfileTask*, std::string>> targets;
+    std::vector<const ProfileTask*> cmos;
+    for (const ProfileTask* op : main) {
+      if (!op->is_cube()) continue;
+      const auto it = sites_of_linear.find(matmul_linear(*op, *plan));
+      if (it == sites_of_linear.end()) continue;
+      for (const auto& site : it->second) targets.emplace_back(op, site);
+    }
+    for (const auto& t : profile.tasks) {
+      if (t.is_cmo() && t.stream_id != audit.compute_stream) cmos.push_back(&t);
+    }
+    if (!cmos.empty() && targets.size() == cmos.size()) {
+      for (size_t i = 0; i < cmos.size(); ++i) inferred[cmos[i]] = targets[i];
     }
   }
 
@@ -225,8 +282,20 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     size_t scan = static_cast<size_t>(
         std::lower_bound(main.begin(), main.end(), c.on_compute_stream ? end - kEps : fork_t + kEps, by_start) - main.begin());
     if (!c.on_compute_stream && scan > 0 && main[scan - 1]->end_us() > fork_t + kEps) --scan;
+    c.window_inferred = !c.on_compute_stream && !join && no_events;
+    const auto forced_it = inferred.find(&t);
+    const ProfileTask* forced = forced_it == inferred.end() ? nullptr : forced_it->second.first;
     for (size_t j = scan; j < main.size(); ++j) {
       const ProfileTask* op = main[j];
+      if (forced) {
+        // Up to the matmul this CMO serves (which may have started before it: nothing to hide behind).
+        if (op == forced || op->start_us >= forced->start_us) {
+          matmul = forced;
+          break;
+        }
+        if (!op->is_cube() && !c.on_compute_stream) window = op;
+        continue;
+      }
       if (join && op->start_us >= join->start_us - kEps) {
         if (op->is_cube()) {
           matmul = op;
@@ -240,6 +309,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       }
       if (!c.on_compute_stream && !op->is_cube()) window = op;
     }
+    if (forced && !matmul) matmul = forced;
     c.next_matmul = matmul ? kind_of(*matmul) : "";
     c.next_matmul_start_us = matmul ? matmul->start_us : -1;
     if (window) {
@@ -257,6 +327,9 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     if (!t.site.empty()) {
       c.site = t.site;
       c.site_source = "profile";
+    } else if (forced) {
+      c.site = forced_it->second.second;
+      c.site_source = "target";
     } else if (plan) {
       auto sig = by_signature.find(Signature{c.fork_op, c.window_op, c.next_matmul});
       auto wt = by_window_target.find({c.window_op, c.next_matmul});
@@ -277,6 +350,8 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     if (c.bytes > 0 && c.duration_us > 0) c.GBps = c.bytes / c.duration_us / 1e3;
     audit.cmos.push_back(std::move(c));
   }
+
+  audit.cmo_count = audit.cmos.size();
 
   // One wait lets the compute stream through once everything queued before it is done: the time it
   // waits is split among the CMOs it waited for in FIFO order (each its part past the one before),
@@ -329,6 +404,7 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
     s.duration_p10_us = percentile(dur, 0.1);
     s.duration_p90_us = percentile(dur, 0.9);
     s.window_median_us = percentile(win, 0.5);
+    s.window_inferred = std::all_of(list.begin(), list.end(), [](const CmoAudit* c) { return c->window_inferred; });
     s.hide_median_us = percentile(hide, 0.5);
     s.late_median_us = percentile(late, 0.5);
     s.late_max_us = *std::max_element(late.begin(), late.end());
@@ -372,6 +448,12 @@ Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPr
       s.suggestion = fmt::format("hidden with {:.1f} us to spare", -s.late_median_us);
     }
     audit.sites.push_back(std::move(s));
+  }
+  if (no_events && !audit.cmos.empty()) {
+    audit.notes.push_back(fmt::format(
+        "no fork or join event tasks (EVENT_RECORD / EVENT_WAIT, their _SQE spellings, CAPTURE_RECORD / CAPTURE_WAIT): "
+        "each CMO's window is inferred, from the op in flight at its start to {}",
+        inferred.empty() ? "the next matmul" : "the matmul its bytes serve (the sites' targets, in issue order)"));
   }
   if (audit.cmos.empty()) {
     audit.notes.push_back("no CMO task in this profile: weight prefetch did not run (or the files hold no trace: CMO "

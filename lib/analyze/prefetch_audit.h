@@ -38,6 +38,7 @@ struct CmoAudit {
   std::string window_op;   // the vector work it hides behind: the last op before the next matmul
   double window_end_us = 0;
   double window_us = 0;    // fork to window end: the time the compute stream gives the prefetch
+  bool window_inferred = false;  // no fork/join event in the profile: the window is the audit's guess
   double hide_us = 0;      // CMO start to window end: the time the transfer itself has
   std::string next_matmul;
   double next_matmul_start_us = -1;
@@ -54,6 +55,7 @@ struct SiteAudit {
   size_t count = 0;
   double duration_median_us = 0, duration_p10_us = 0, duration_p90_us = 0;
   double window_median_us = 0;
+  bool window_inferred = false;  // every CMO's window inferred (no fork/join events)
   double hide_median_us = 0;
   double late_median_us = 0, late_max_us = 0;
   double stall_per_step_us = 0;
@@ -76,16 +78,21 @@ struct Audit {
   size_t steps = 1;
   std::vector<StreamSummary> streams;
   int64_t compute_stream = -1;
-  std::vector<CmoAudit> cmos;
+  std::vector<CmoAudit> cmos;   // may be dropped once summarized (a cluster's ranks): cmo_count stays
+  size_t cmo_count = 0;
   std::vector<SiteAudit> sites;
   std::vector<std::string> notes;
-  bool has_cmo() const { return !cmos.empty(); }
+  bool has_cmo() const { return cmo_count > 0; }
 };
 
 // `plan`/`config` (optional) let CMOs be matched to the model's sites and give the bytes and
 // weights behind the suggested ratios.
 Audit audit_profile(const Profile& profile, const StepPlan* plan, const WeightPrefetchConfig* config,
                     CapReading cap_reading, const AuditOptions& options = {});
+
+// The linear a matmul task runs, by its weight's shape ("M,K;N,K" or grouped "M,K;E,K,N"); "" for
+// none of the plan's linears (or a task without shapes).
+std::string matmul_linear(const ProfileTask& task, const StepPlan& plan);
 
 // The token count of the run, read from the matmuls' first input dimension (the most common M).
 std::optional<int> infer_num_tokens(const Profile& profile);

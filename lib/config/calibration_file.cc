@@ -20,18 +20,52 @@ nlohmann::json calibration_to_json(const Calibration& c) {
     ops.push_back({{"key", f.key}, {"intercept_us", f.intercept_us}, {"per_token_us", f.per_token_us}, {"points", f.points},
                    {"token_counts", f.token_counts}, {"rmse_us", f.rmse_us}, {"mean_abs_error_pct", f.mean_abs_error_pct}});
   }
-  return {{"schema", "prefetch-tuner/calibration/1"}, {"sources", c.sources}, {"hardware", hw}, {"op_durations", ops},
-          {"notes", c.notes}};
+  nlohmann::json j = {{"schema", "prefetch-tuner/calibration/1"}};
+  if (c.fitted_on.known()) {
+    const auto& t = c.fitted_on;
+    j["fitted_on"] = {{"model", t.model},
+                      {"model_shape_hash", t.model_shape_hash},
+                      {"tensor_parallel_size", t.tensor_parallel},
+                      {"data_parallel_size", t.data_parallel},
+                      {"enable_expert_parallel", t.expert_parallel},
+                      {"quantization", t.quantization},
+                      {"phase", t.phase},
+                      {"vllm_ascend_version", t.vllm_ascend_version},
+                      {"hardware", t.hardware}};
+  }
+  j["sources"] = c.sources;
+  j["hardware"] = hw;
+  j["op_durations"] = ops;
+  j["notes"] = c.notes;
+  return j;
 }
 
 Calibration parse_calibration(const std::string& text, const std::string& source) {
   Json json = parse_json_text(text, source);
   JsonReader root(json, source);
-  root.expect_only_keys({"schema", "sources", "hardware", "op_durations", "notes"});
+  root.expect_only_keys({"schema", "fitted_on", "sources", "hardware", "op_durations", "notes"});
   if (root.child("schema").string() != "prefetch-tuner/calibration/1") {
     root.child("schema").fail("expected \"prefetch-tuner/calibration/1\"");
   }
   Calibration c;
+  if (root.has("fitted_on")) {
+    JsonReader f = root.child("fitted_on");
+    f.expect_only_keys({"model", "model_shape_hash", "tensor_parallel_size", "data_parallel_size", "enable_expert_parallel",
+                        "quantization", "phase", "vllm_ascend_version", "hardware"});
+    CalibrationTarget& t = c.fitted_on;
+    t.model = f.child("model").string();
+    t.model_shape_hash = f.child("model_shape_hash").string();
+    if (t.model_shape_hash.size() != 16 || t.model_shape_hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      f.child("model_shape_hash").fail("expected 16 hex digits (written by calibrate)");
+    }
+    t.tensor_parallel = static_cast<int>(f.child("tensor_parallel_size").integer_in(1, 1 << 16));
+    t.data_parallel = static_cast<int>(f.child("data_parallel_size").integer_in(1, 1 << 16));
+    t.expert_parallel = f.optional_bool("enable_expert_parallel").value_or(false);
+    t.quantization = f.child("quantization").string();
+    t.phase = f.optional_string("phase").value_or("decode");
+    t.vllm_ascend_version = f.optional_string("vllm_ascend_version").value_or("");
+    t.hardware = f.optional_string("hardware").value_or("");
+  }
   JsonReader hw = root.child("hardware");
   hw.expect_object();
   HardwareProfile probe;

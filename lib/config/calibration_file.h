@@ -27,7 +27,23 @@ struct HardwareFit {
   double error = 0;
 };
 
+// What a calibration was fitted on. simulate and tune-ratio refuse a calibration of another model
+// (by the hash of its shape fields) or deployment, and warn about another release or hardware.
+struct CalibrationTarget {
+  std::string model;             // its name, for messages
+  std::string model_shape_hash;  // model_shape_hash(): what is compared
+  int tensor_parallel = 0;
+  int data_parallel = 0;
+  bool expert_parallel = false;
+  std::string quantization;      // quantization_name()
+  std::string phase;             // phase_name()
+  std::string vllm_ascend_version;
+  std::string hardware;          // the hardware profile's name
+  bool known() const { return !model_shape_hash.empty(); }
+};
+
 struct Calibration {
+  CalibrationTarget fitted_on;   // empty in files written before calibrations recorded it
   std::vector<std::string> sources;
   std::vector<HardwareFit> hardware;
   std::vector<OpDurationFit> ops;

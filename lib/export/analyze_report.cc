@@ -1,5 +1,6 @@
 #include "export/analyze_report.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -50,6 +51,7 @@ nlohmann::json site_json(const SiteAudit& s) {
                       {"duration_p10_us", s.duration_p10_us},
                       {"duration_p90_us", s.duration_p90_us},
                       {"window_median_us", s.window_median_us},
+                      {"window_inferred", s.window_inferred},
                       {"late_median_us", s.late_median_us},
                       {"late_max_us", s.late_max_us},
                       {"late_fraction", s.late_fraction},
@@ -75,16 +77,17 @@ double busy_of(const Audit& a, int64_t stream) {
 
 std::string analyze_text(const Audit& a, const Audit* b) {
   std::string out = fmt::format("profile   {}: {} step{}, {} CMO task{}, compute stream {}\n\n", a.source, a.steps,
-                                a.steps == 1 ? "" : "s", a.cmos.size(), a.cmos.size() == 1 ? "" : "s", a.compute_stream);
+                                a.steps == 1 ? "" : "s", a.cmo_count, a.cmo_count == 1 ? "" : "s", a.compute_stream);
   out += "streams\n" + streams_text(a) + "\n";
-  if (a.cmos.empty()) {
+  if (!a.has_cmo()) {
     for (const auto& n : a.notes) out += fmt::format("note: {}\n", n);
   } else {
     TextTable t({"site", "CMOs", "median us", "p10-p90 us", "window us", "late us", "max late us", "late %", "stall/step us",
                  "overlap %", "GB/s", "ratio", "suggested"});
     for (const auto& s : a.sites) {
       t.add_row({s.site, std::to_string(s.count), fmt_us(s.duration_median_us),
-                 fmt::format("{}-{}", fmt_us(s.duration_p10_us), fmt_us(s.duration_p90_us)), fmt_us(s.window_median_us),
+                 fmt::format("{}-{}", fmt_us(s.duration_p10_us), fmt_us(s.duration_p90_us)),
+                 fmt_us(s.window_median_us) + (s.window_inferred ? "*" : ""),
                  fmt_us(s.late_median_us), fmt_us(s.late_max_us), fmt::format("{:.0f}", 100 * s.late_fraction),
                  fmt_us(s.stall_per_step_us), fmt::format("{:.0f}", s.overlap_median_pct),
                  s.GBps_median > 0 ? fmt::format("{:.0f}", s.GBps_median) : "-",
@@ -94,12 +97,15 @@ std::string analyze_text(const Audit& a, const Audit* b) {
     out += "prefetch (CMO) tasks per site, over all layers and steps (late: CMO end minus the end of the vector work it "
            "hides behind; > 0 stalls the next matmul)\n";
     out += t.render("  ");
+    if (std::any_of(a.sites.begin(), a.sites.end(), [](const SiteAudit& s) { return s.window_inferred; })) {
+      out += "  * window inferred: the profile has no fork or join event tasks\n";
+    }
     out += "\nsuggestions\n";
     for (const auto& s : a.sites) out += fmt::format("  {:<28} {}\n", s.site, s.suggestion);
     for (const auto& n : a.notes) out += fmt::format("note: {}\n", n);
   }
   if (b) {
-    out += fmt::format("\ncompared with {}: {} step{}, {} CMO tasks\n", b->source, b->steps, b->steps == 1 ? "" : "s", b->cmos.size());
+    out += fmt::format("\ncompared with {}: {} step{}, {} CMO tasks\n", b->source, b->steps, b->steps == 1 ? "" : "s", b->cmo_count);
     TextTable t({"site", "CMOs A", "CMOs B", "median us A", "median us B", "late us A", "late us B", "stall/step A",
                  "stall/step B", "overlap % A", "overlap % B"});
     std::vector<std::string> names;
@@ -138,10 +144,58 @@ nlohmann::json analyze_json(const Audit& a, const Audit* b) {
     nlohmann::json sites = nlohmann::json::array();
     for (const auto& s : x.sites) sites.push_back(site_json(s));
     return nlohmann::json{{"source", x.source}, {"steps", x.steps}, {"compute_stream", x.compute_stream},
-                          {"cmo_count", x.cmos.size()}, {"streams", streams}, {"sites", sites}, {"notes", x.notes}};
+                          {"cmo_count", x.cmo_count}, {"streams", streams}, {"sites", sites}, {"notes", x.notes}};
   };
   nlohmann::json j = one(a);
   if (b) j["compare"] = one(*b);
+  return j;
+}
+
+std::string cluster_text(const ClusterAudit& c) {
+  std::string out = fmt::format("cluster   {}: {} ranks, {} collectives compared across ranks\n\n", c.source, c.ranks.size(),
+                                c.collectives);
+  TextTable t({"rank", "steps", "step us", "compute us/step", "collectives us/step", "stall us/step", "CMOs", "slow votes", "run"});
+  for (const auto& r : c.ranks) {
+    t.add_row({std::to_string(r.rank), std::to_string(r.steps), fmt_us(r.step_us), fmt_us(r.compute_us_per_step),
+               fmt_us(r.communication_us_per_step), fmt_us(r.stall_us_per_step), std::to_string(r.cmo_count),
+               std::to_string(r.slow_votes), r.run_dir});
+  }
+  out += "ranks (slow votes: collectives in which the others waited for this rank, msprof-analyze's slow_rank test)\n";
+  out += t.render("  ");
+  if (c.slowest >= 0) {
+    const RankAudit& s = c.ranks[static_cast<size_t>(c.slowest)];
+    double lo = 1e300, hi = -1e300;
+    for (const auto& r : c.ranks) {
+      lo = std::min(lo, r.step_us);
+      hi = std::max(hi, r.step_us);
+    }
+    out += c.slowest_basis == "votes"
+               ? fmt::format("\nslowest rank {}: the others waited for it in {} of {} collectives; ", s.rank, s.slow_votes, c.collectives)
+               : fmt::format("\nslowest rank {} (by step time); ", s.rank);
+    out += fmt::format("step time skew {:.2f} % ({} to {} us); its prefetch stalls cost {} us per step\n", c.step_skew_pct,
+                       fmt_us(lo), fmt_us(hi), fmt_us(s.stall_us_per_step));
+    for (const auto& n : c.notes) out += fmt::format("note: {}\n", n);
+    out += fmt::format("\nrank {} (the slowest)\n", s.rank) + analyze_text(s.audit, nullptr);
+  }
+  return out;
+}
+
+nlohmann::json cluster_json(const ClusterAudit& c) {
+  nlohmann::json ranks = nlohmann::json::array();
+  for (const auto& r : c.ranks) {
+    ranks.push_back({{"rank", r.rank}, {"run_dir", r.run_dir}, {"tasks", r.tasks}, {"steps", r.steps}, {"cmo_count", r.cmo_count},
+                     {"step_us", r.step_us}, {"compute_us_per_step", r.compute_us_per_step},
+                     {"communication_us_per_step", r.communication_us_per_step}, {"stall_us_per_step", r.stall_us_per_step},
+                     {"slow_votes", r.slow_votes}});
+  }
+  nlohmann::json j = {{"source", c.source}, {"ranks", ranks}, {"collectives_compared", c.collectives},
+                      {"communication_groups_left_out", c.groups_left_out},
+                      {"step_skew_pct", c.step_skew_pct}, {"notes", c.notes}};
+  if (c.slowest >= 0) {
+    const RankAudit& s = c.ranks[static_cast<size_t>(c.slowest)];
+    j["slowest"] = {{"rank", s.rank}, {"basis", c.slowest_basis}, {"stall_us_per_step", s.stall_us_per_step},
+                    {"audit", analyze_json(s.audit, nullptr)}};
+  }
   return j;
 }
 

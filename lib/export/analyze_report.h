@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analyze/cluster_audit.h"
 #include "analyze/prefetch_audit.h"
 
 namespace pt {
@@ -12,5 +13,9 @@ namespace pt {
 std::string analyze_text(const Audit& audit, const Audit* compare);
 nlohmann::json analyze_json(const Audit& audit, const Audit* compare);
 std::string cmo_csv(const Audit& audit);
+
+// A cluster: one row per rank, the slowest rank and the step time skew, then the slowest rank's audit.
+std::string cluster_text(const ClusterAudit& cluster);
+nlohmann::json cluster_json(const ClusterAudit& cluster);
 
 }  // namespace pt

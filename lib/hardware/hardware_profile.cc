@@ -1,6 +1,7 @@
 #include "hardware/hardware_profile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -214,7 +215,7 @@ std::optional<std::string> bundled_profile_text(const std::string& spec_in, std:
 HardwareProfile parse_profile(const std::string& text, const std::string& source, const std::string& file_dir, int depth) {
   Json json = parse_json_text(text, source);
   JsonReader root(json, source);
-  root.expect_only_keys({"schema", "name", "description", "family", "extends", "parameters"});
+  root.expect_only_keys({"schema", "name", "description", "family", "extends", "device", "parameters"});
   if (auto schema = root.optional_string("schema"); schema && *schema != "prefetch-tuner/hardware/1") {
     root.child("schema").fail(fmt::format("unsupported schema \"{}\" (expected \"prefetch-tuner/hardware/1\")", *schema));
   }
@@ -283,6 +284,20 @@ HardwareProfile parse_profile(const std::string& text, const std::string& source
       if (first.first != 0 || first.second != 0) pts.element(0).fail("the curve starts at [0, 0]: nothing in L2 saves nothing");
     }
     hw.provenance[c.name] = parse_provenance(p, 0, 0, nullptr);
+  }
+  // The device is the SKU's own (its SoC name, core counts and clock): a variant does not inherit it.
+  if (derived) hw.device = HardwareProfile::Device{};
+  if (root.has("device")) {
+    JsonReader d = root.child("device");
+    d.expect_only_keys({"soc_version", "ai_core_num", "aiv_num", "aic_frequency_MHz"});
+    hw.device.soc_version = d.optional_string("soc_version").value_or("");
+    if (d.has("ai_core_num")) hw.device.ai_core_num = static_cast<int>(d.child("ai_core_num").integer_in(1, 1024));
+    if (d.has("aiv_num")) hw.device.aiv_num = static_cast<int>(d.child("aiv_num").integer_in(0, 2048));
+    if (d.has("aic_frequency_MHz")) hw.device.aic_frequency_mhz = d.child("aic_frequency_MHz").number_in(1, 100000);
+  }
+  if (hw.device.aic_frequency_mhz <= 0) {
+    // 16 x 16 x 16 MACs x 2 FLOPs per cycle per AI core at bf16.
+    hw.device.aic_frequency_mhz = std::round(hw.cube_TFLOPS_bf16 * 1e6 / (hw.device.ai_core_num * 8192.0));
   }
   return hw;
 }

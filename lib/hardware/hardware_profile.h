@@ -19,6 +19,15 @@ struct HardwareProfile {
   // "A2" or "A3" select vllm-ascend's MoE communication rules; any other name (an analog) takes A3's.
   std::string family;
 
+  // What the profilers write in info.json about the device (optional "device" object of the
+  // schema; absent: 24 AIC / 48 AIV and the clock the bf16 cube rate implies).
+  struct Device {
+    std::string soc_version;
+    int ai_core_num = 24;
+    int aiv_num = 48;
+    double aic_frequency_mhz = 0;
+  } device;
+
   double cube_TFLOPS_bf16 = 0;
   double cube_TOPS_int8 = 0;
   double vector_TFLOPS_fp16 = 0;

@@ -367,4 +367,22 @@ ModelConfig load_bundled_model(const std::string& spec) {
                                spec, hint.empty() ? std::string(" see --help") : hint, fmt::join(names, ", ")));
 }
 
+std::string model_shape_hash(const ModelConfig& m) {
+  std::string canonical = fmt::format(
+      "{}|{}|h{}|i{}|l{}|a{}|kv{}|d{}|v{}|qk{}|e{}|k{}|mi{}|si{}|fd{}|ss{}|q{}|kvl{}|n{}|r{}|vd{}|lk{}|lv{}|lkd{}|lvd{}|lc{}|g{}|dt{}",
+      m.hf_architecture, family_name(m.family), m.hidden_size, m.intermediate_size, m.num_hidden_layers, m.num_attention_heads,
+      m.num_key_value_heads, m.head_dim, m.vocab_size, m.qk_norm, m.num_experts, m.num_experts_per_tok, m.moe_intermediate_size,
+      m.shared_expert_intermediate_size, m.first_k_dense_replace, m.decoder_sparse_step, m.q_lora_rank, m.kv_lora_rank,
+      m.qk_nope_head_dim, m.qk_rope_head_dim, m.v_head_dim, m.linear_num_key_heads, m.linear_num_value_heads,
+      m.linear_key_head_dim, m.linear_value_head_dim, m.linear_conv_kernel_dim, m.attn_output_gate, m.dtype);
+  for (int l : m.mlp_only_layers) canonical += fmt::format(",m{}", l);
+  for (const auto& t : m.layer_types) canonical += "," + t;
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (unsigned char c : canonical) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
 }  // namespace pt

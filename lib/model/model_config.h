@@ -97,4 +97,8 @@ std::vector<std::string> bundled_model_names();
 // --quantization still overrides it). InputError listing the bundled names, with the closest ones.
 ModelConfig load_bundled_model(const std::string& spec);
 
+// A hash of every field that shapes the model's linears and layers (not its name or source), as
+// 16 hex digits: two config.json files of the same architecture and sizes hash alike.
+std::string model_shape_hash(const ModelConfig& model);
+
 }  // namespace pt

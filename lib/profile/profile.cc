@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <algorithm>
 #include <string>
 
 namespace pt {
@@ -44,6 +46,47 @@ bool parse_timestamp_ns(std::string_view text, int64_t& ns) {
   return true;
 }
 
+namespace {
+
+size_t recent_slot(std::string_view s) {
+  uint64_t head = 0, tail = 0;
+  const size_t n = std::min<size_t>(s.size(), 8);
+  if (n > 0) {
+    std::memcpy(&head, s.data(), n);
+    std::memcpy(&tail, s.data() + s.size() - n, n);
+  }
+  const uint64_t h = (head * 0x9e3779b97f4a7c15ULL) ^ (tail * 0xc2b2ae3d27d4eb4fULL) ^ (s.size() * 0x165667b19e3779f9ULL);
+  return static_cast<size_t>(h >> 54);  // 10 bits: kRecent slots
+}
+
+}  // namespace
+
+std::string_view StringPool::intern(std::string_view s) {
+  std::string_view& recent = recent_[recent_slot(s)];
+  // (memcmp of an empty view: its data may be null, which memcmp may not be given)
+  if (recent.size() == s.size() && recent.data() && (s.empty() || std::memcmp(recent.data(), s.data(), s.size()) == 0)) return recent;
+  if (auto it = index_.find(s); it != index_.end()) return recent = *it;
+  constexpr size_t kBlock = 64 * 1024;
+  char* dst = nullptr;
+  if (s.size() > kBlock / 4) {
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(std::max<size_t>(s.size(), 1)));
+    dst = blocks_.back().get();
+  } else {
+    if (used_ + s.size() > capacity_ || blocks_.empty()) {
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlock));
+      used_ = 0;
+      capacity_ = kBlock;
+    }
+    dst = blocks_.back().get() + used_;
+    used_ += s.size();
+  }
+  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
+  bytes_ += s.size();
+  const std::string_view stored(dst, s.size());
+  index_.insert(stored);
+  return recent = stored;
+}
+
 bool ProfileTask::is_compute() const {
   return task_type == "AI_CORE" || task_type == "AI_VECTOR_CORE" || task_type == "MIX_AIC" || task_type == "MIX_AIV" ||
          task_type == "AI_CPU" || task_type == "FFTS_PLUS";
@@ -51,23 +94,32 @@ bool ProfileTask::is_compute() const {
 bool ProfileTask::is_cube() const { return task_type == "AI_CORE" || task_type == "MIX_AIC"; }
 bool ProfileTask::is_vector() const { return task_type == "AI_VECTOR_CORE" || task_type == "MIX_AIV"; }
 bool ProfileTask::is_communication() const { return task_type == "HCCL" || task_type == "COMMUNICATION"; }
+bool ProfileTask::is_event_record() const {
+  return task_type.starts_with("EVENT_RECORD") || task_type.starts_with("CAPTURE_RECORD");
+}
+bool ProfileTask::is_event_wait() const { return task_type.starts_with("EVENT_WAIT") || task_type.starts_with("CAPTURE_WAIT"); }
+bool ProfileTask::is_event() const {
+  return is_event_record() || is_event_wait() || task_type == "NOTIFY_WAIT_SQE" || task_type == "NOTIFY_RECORD_SQE";
+}
 
-std::string ProfileTask::kind() const {
+std::string_view ProfileTask::kind() const {
   if (!op_type.empty()) return op_type;
-  if (name.rfind("hcom_", 0) == 0) {
-    std::string type = name;
-    size_t end = type.size();
-    for (int part = 0; part < 2; ++part) {
-      const size_t us = type.rfind('_', end - 1);
-      if (us == std::string::npos || us + 1 >= end || type.find_first_not_of("0123456789", us + 1) < end) break;
+  if (name.starts_with("hcom_")) {
+    // Up to three numeric suffixes: hcom_allReduce__445_0 or hcom_allReduce__445_0_1.
+    size_t end = name.size();
+    for (int part = 0; part < 3; ++part) {
+      const size_t us = name.rfind('_', end - 1);
+      if (us == std::string_view::npos || us + 1 >= end || name.substr(us + 1, end - us - 1).find_first_not_of("0123456789") !=
+                                                               std::string_view::npos) {
+        break;
+      }
       end = us;
     }
-    type.resize(end);
-    return type;
+    return name.substr(0, end);
   }
-  if (name.rfind("aclnn", 0) == 0) {
+  if (name.starts_with("aclnn")) {
     const size_t us = name.rfind('_');
-    if (us != std::string::npos && us + 1 < name.size()) return name.substr(us + 1);
+    if (us != std::string_view::npos && us + 1 < name.size()) return name.substr(us + 1);
   }
   return name;
 }

@@ -1,41 +1,63 @@
 #pragma once
-// Times come back relative to `origin` (one per profile, shared by its files; see TimeOrigin).
-// Readers for every Ascend profiler format the reference names (ascend-hardware-and-profile-formats.md
-// section 3), and for prefetch-tuner's own exports. Each throws InputError naming the file and the
-// CSV line or JSON byte offset on a bad file.
-//
-// Times stay absolute, as in the files (epoch microseconds, ~1.7e15): a double holds them to
-// 2^-2 us = 0.25 us at that size, so a start read as 1736413971558972.912 becomes ...973.0.
+// Reading profiles: a file of any format (readers/readers.h), one profiler output directory, or a
+// whole cluster (one run directory per rank: *_ascend_pt, PROF_*, text or DB). Every reader
+// streams its file; each throws InputError naming the file and the CSV line, JSON byte offset or
+// table on a bad one.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "profile/profile.h"
+#include "profile/readers/readers.h"
 
 namespace pt {
 
 // kernel_details.csv (torch_npu) or op_summary_*.csv (msprof): compute tasks only, never CMO.
-// Accepts Block Dim / Block Num, a tab after the start time, N/A fields, quoted shapes with commas,
-// an optional Step Id column. Also reads prefetch-tuner's --timeline-csv (which has CMO rows).
-std::vector<ProfileTask> read_kernel_csv(std::string_view text, const std::string& source, TimeOrigin* origin = nullptr);
-
+// Also reads prefetch-tuner's --timeline-csv (which has CMO rows). Times relative to `origin`.
+TaskList read_kernel_csv(std::string_view text, const std::string& source, TimeOrigin* origin = nullptr);
 // task_time*.csv (msprof): all tasks, CMO and EVENT included.
-std::vector<ProfileTask> read_task_time_csv(std::string_view text, const std::string& source, TimeOrigin* origin = nullptr);
-
-// trace_view.json / msprof_*.json, parsed as a stream from the file (a 1 GB trace is never held
-// whole in memory). A JSON array or an object with "traceEvents"; "ts" as a string or a number;
-// "Physic Stream Id" or "Stream Id". Returns the X events of the "Ascend Hardware" process.
-std::vector<ProfileTask> read_trace_json_file(const std::string& path, TimeOrigin* origin = nullptr);
-std::vector<ProfileTask> read_trace_json_text(std::string_view text, const std::string& source,
-                                             TimeOrigin* origin = nullptr);
+TaskList read_task_time_csv(std::string_view text, const std::string& source, TimeOrigin* origin = nullptr);
+// trace_view.json / msprof_*.json, streamed from the file. Returns the X events of the "Ascend
+// Hardware" process.
+TaskList read_trace_json_file(const std::string& path, TimeOrigin* origin = nullptr);
+TaskList read_trace_json_text(std::string_view text, const std::string& source, TimeOrigin* origin = nullptr);
 
 // Old traces call AI-core kernels "Other": take the core type (and op type, shapes) from
-// kernel_details by task id and start time.
+// kernel_details by task id and start time. `trace_tasks` may then point into `kernel_tasks`' strings.
+void join_kernel_details(TaskList& trace_tasks, const TaskList& kernel_tasks);
+// The same for tasks whose strings the caller keeps alive.
 void join_kernel_details(std::vector<ProfileTask>& trace_tasks, const std::vector<ProfileTask>& kernel_tasks);
 
-// A file of any format above (chosen by name and content), or a directory searched for
-// ASCEND_PROFILER_OUTPUT / mindstudio_profiler_output files. InputError when nothing usable is
-// found, naming what was looked for.
+// One profiler output directory of a run (ASCEND_PROFILER_OUTPUT, mindstudio_profiler_output, or
+// any directory holding profiler files), and what identifies its rank.
+struct ProfileLocation {
+  std::string dir;      // the directory holding the files
+  std::string run_dir;  // the run it belongs to (*_ascend_pt, PROF_*), or `dir`
+  int rank = -1;        // from profiler_info_<rank>.json, ascend_pytorch_profiler_<rank>.db or info.json's rank_id
+};
+
+// The output directories under `path` (itself included), sorted by rank then path; a file is one
+// location of its own. InputError when there is none, naming what was looked for.
+std::vector<ProfileLocation> find_profiles(const std::string& path);
+
+// A file of any format above (chosen by name and content), or a directory holding exactly one run.
+// InputError when nothing usable is found, or when the directory holds several runs.
 Profile load_profile(const std::string& path);
+Profile load_profile(const ProfileLocation& location, const std::string& source);
+
+// Every rank of a cluster directory (or the one run of a profile), held at once.
+struct ProfileSet {
+  std::string source;
+  std::vector<Profile> profiles;  // in rank order
+};
+ProfileSet load_profile_set(const std::string& path);
+
+// Reads the locations `threads` at a time and hands each profile to `use` on the thread that read
+// it, before that thread reads the next: memory holds `threads` profiles, whatever the cluster's
+// size. Calls run concurrently: `use` should write only what belongs to its index. The first
+// error stops the run and is rethrown.
+void for_each_profile(const std::vector<ProfileLocation>& locations, const std::string& source, int threads,
+                      const std::function<void(size_t index, Profile& profile)>& use);
 
 }  // namespace pt

@@ -104,7 +104,8 @@ bool to_int(std::string_view text, int64_t& out) {
 
 class Parser {
  public:
-  Parser(std::string source, const TraceEventCallback& on_event) : source_(std::move(source)), on_event_(on_event) {}
+  Parser(std::string source, const TraceEventCallback& on_event, const TraceEventFilter* filter)
+      : source_(std::move(source)), on_event_(on_event), filter_(filter) {}
 
   void run_text(std::string_view text) {
     begin_ = text.data();
@@ -150,7 +151,10 @@ class Parser {
     const size_t keep = static_cast<size_t>(end_ - pos);
     base_ += static_cast<uint64_t>(pos - begin_);
     if (pos == buf && keep == capacity_) {
-      // One unit fills the whole buffer: grow it.
+      // One unit fills the whole buffer: grow it, up to the largest unit a trace may hold.
+      if (capacity_ >= kMaxTraceUnitBytes) {
+        fail_at(base_, fmt::format("an event (or top-level member) larger than {} MiB: not a profiler's trace", kMaxTraceUnitBytes >> 20));
+      }
       const size_t bigger = capacity_ * 2;
       auto grown = std::make_unique_for_overwrite<char[]>(bigger);
       std::memcpy(grown.get(), buf, keep);
@@ -578,7 +582,32 @@ class Parser {
     }
   }
 
-  void parse_event(const char*& p) {
+  // Whether the filter drops the event, from what is read of it so far.
+  bool unwanted(const TraceEventFields& e) const {
+    if (e.ph == 0) return false;
+    if (e.ph != 'X') return e.ph != 'M' && filter_->complete_and_metadata_only;
+    return e.has_pid && filter_->skip_complete && filter_->skip_complete(e.pid);
+  }
+
+  // After a member of an unwanted event: skips the others and the closing brace.
+  void skip_members(const char*& p) const {
+    for (;;) {
+      p = ws(p);
+      if (*p == '}') {
+        ++p;
+        return;
+      }
+      if (*p != ',') fail(p, fmt::format("expected ',' or '}}' in an event object, found {}", describe_byte(*p)));
+      p = ws(p + 1);
+      if (*p != '"') fail(p, fmt::format("expected a string key, found {}", describe_byte(*p)));
+      skip_string(p);
+      expect(p, ':', "':' after an object key");
+      skip_value(p, 1);
+    }
+  }
+
+  // Parses one event into event_; false when the filter dropped it.
+  bool parse_event(const char*& p) {
     TraceEventFields& e = event_;
     e = TraceEventFields{};
     e.offset = offset(p);
@@ -586,19 +615,20 @@ class Parser {
     p = ws(p);
     if (*p == '}') {
       ++p;
-      return;
+      return true;
     }
     for (;;) {
       if (*p != '"') fail(p, fmt::format("expected a string key, found {}", describe_byte(*p)));
       const std::string_view key = read_string(p, key_buf_);
       expect(p, ':', "':' after an object key");
-      bool handled = true;
+      bool handled = true, decides = false;
       switch (key.size()) {
         case 2:
           if (key == "ph") {
             std::string_view ph;
             read_string_value(p, ph, tmp_, 1);
             e.ph = ph.empty() ? 0 : ph.front();
+            decides = true;
           } else if (key == "ts") {
             // Epoch microseconds lose precision in a double: keep the exact nanoseconds too.
             const char* start = ws(p);
@@ -616,8 +646,10 @@ class Parser {
           }
           break;
         case 3:
-          if (key == "pid") read_id(p, e.pid, e.has_pid);
-          else if (key == "tid") read_id(p, e.tid, e.has_tid);
+          if (key == "pid") {
+            read_id(p, e.pid, e.has_pid);
+            decides = true;
+          } else if (key == "tid") read_id(p, e.tid, e.has_tid);
           else if (key == "dur") {
             bool present = false;
             read_double(p, e.dur, present, "dur", true);
@@ -639,6 +671,10 @@ class Parser {
         default: handled = false;
       }
       if (!handled) skip_value(p, 1);
+      if (decides && filter_ && unwanted(e)) {
+        skip_members(p);
+        return false;
+      }
       p = ws(p);
       if (*p == ',') {
         p = ws(p + 1);
@@ -646,7 +682,7 @@ class Parser {
       }
       if (*p == '}') {
         ++p;
-        return;
+        return true;
       }
       fail(p, fmt::format("expected ',' or '}}' in an event object, found {}", describe_byte(*p)));
     }
@@ -735,8 +771,7 @@ class Parser {
       case State::kArrayElement:
         p = ws(p);
         if (*p == '{') {
-          parse_event(p);
-          on_event_(event_);
+          if (parse_event(p)) on_event_(event_);
         } else {
           skip_value(p, 1);
         }
@@ -781,6 +816,7 @@ class Parser {
 
   std::string source_;
   const TraceEventCallback& on_event_;
+  const TraceEventFilter* filter_;
   State state_ = State::kStart;
   bool in_object_ = false;  // the event array is the "traceEvents" member of a top-level object
 
@@ -795,20 +831,22 @@ struct FileCloser {
 
 }  // namespace
 
-void parse_trace_file(const std::string& path, const TraceEventCallback& on_event, size_t chunk_bytes) {
+void parse_trace_file(const std::string& path, const TraceEventCallback& on_event, size_t chunk_bytes,
+                      const TraceEventFilter* filter) {
   // InputFile: a FIFO or a device cannot hang the run or feed it without end.
   InputFile in(path, "a trace file");
   std::unique_ptr<std::FILE, FileCloser> file(::fdopen(in.fd(), "rb"));
   if (!file) throw InputError(fmt::format("{}: cannot open for reading ({})", path, std::strerror(errno)));
   const uint64_t size = in.regular() ? in.size() : 0;
   in.release();
-  Parser parser(path, on_event);
+  Parser parser(path, on_event, filter);
   parser.total_bytes_ = size;
   parser.run_file(file.get(), chunk_bytes);
 }
 
-void parse_trace_text(std::string_view text, const std::string& source, const TraceEventCallback& on_event) {
-  Parser parser(source, on_event);
+void parse_trace_text(std::string_view text, const std::string& source, const TraceEventCallback& on_event,
+                      const TraceEventFilter* filter) {
+  Parser parser(source, on_event, filter);
   parser.run_text(text);
 }
 

@@ -2,7 +2,8 @@
 // A streaming reader for Chrome trace JSON (trace_view.json, msprof_*.json, prefetch-tuner's
 // --trace-json). The file is read in fixed-size chunks and tokenized incrementally; only the
 // fields prefetch-tuner uses are decoded, everything else is skipped (and still checked for
-// JSON syntax). Memory stays at one chunk plus the largest single event, whatever the file size.
+// JSON syntax). Memory stays at one chunk plus the largest single event (at most 64 MiB),
+// whatever the file size.
 //
 // Accepted layouts: a top-level array of events, or an object whose "traceEvents" member is that
 // array (other members are skipped). Errors are InputError "<source>: invalid JSON at byte N: ...",
@@ -42,13 +43,25 @@ struct TraceEventFields {
 
 using TraceEventCallback = std::function<void(const TraceEventFields&)>;
 
+// Events the callback does not want, decided as soon as "ph" and "pid" are read (they come first
+// in the profilers' traces): the rest of such an event is skipped (still checked for JSON
+// syntax) and the callback never sees it. A trace is mostly host events and flows.
+struct TraceEventFilter {
+  bool complete_and_metadata_only = false;        // skip every event whose "ph" is neither X nor M
+  std::function<bool(int64_t pid)> skip_complete;  // skip the X events of these pids
+};
+
 constexpr size_t kDefaultTraceChunkBytes = size_t{4} << 20;
+// The largest single event (or top-level member) the parser holds: a profiler's events are a few
+// hundred bytes; a larger one is refused, so memory stays at most twice this whatever the file.
+constexpr size_t kMaxTraceUnitBytes = size_t{64} << 20;
 
 // Calls `on_event` for every element of the event array that is a JSON object, in file order.
 // An event larger than the chunk grows the buffer to hold it. InputError on a missing or
 // unreadable file and on invalid or truncated JSON.
 void parse_trace_file(const std::string& path, const TraceEventCallback& on_event,
-                      size_t chunk_bytes = kDefaultTraceChunkBytes);
-void parse_trace_text(std::string_view text, const std::string& source, const TraceEventCallback& on_event);
+                      size_t chunk_bytes = kDefaultTraceChunkBytes, const TraceEventFilter* filter = nullptr);
+void parse_trace_text(std::string_view text, const std::string& source, const TraceEventCallback& on_event,
+                      const TraceEventFilter* filter = nullptr);
 
 }  // namespace pt

@@ -16,6 +16,16 @@
 
 namespace pt {
 
+const char* collective_pattern_name(CollectivePattern p) {
+  switch (p) {
+    case CollectivePattern::kAllReduce: return "all_reduce";
+    case CollectivePattern::kAllGather: return "all_gather";
+    case CollectivePattern::kReduceScatter: return "reduce_scatter";
+    case CollectivePattern::kAllToAll: return "all_to_all";
+  }
+  return "all_reduce";
+}
+
 namespace {
 
 // The value of a closed-set string field, or the reader's error naming what was expected.

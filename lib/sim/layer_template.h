@@ -30,6 +30,7 @@ const char* op_kind_name(OpKind k);
 // Template strings with a closed set of values, parsed once when the template is read.
 enum class OpDtype { kDefault, kFp16, kFp32, kBf16, kInt8 };  // vector: fp16 | fp32; cube: bf16 | int8
 enum class CollectivePattern { kAllReduce, kAllGather, kReduceScatter, kAllToAll };
+const char* collective_pattern_name(CollectivePattern p);  // "all_reduce", as templates write it
 enum class SiteCap { kNone, kMlp, kMlaOProj };  // MAX_PREFETCH_WEIGHT_SIZE / MAX_O_PROJ_PREFETCH_SIZE
 enum class ModelKind { kDense, kMoe };          // vllm-ascend's is_moe_model()
 

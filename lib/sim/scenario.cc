@@ -28,6 +28,60 @@ void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& t
   for (const auto& f : c.ops) table.add_model(f.key, f.intercept_us, f.per_token_us);
 }
 
+CalibrationTarget calibration_target(const ModelConfig& model, const Deployment& d, const HardwareProfile& hardware,
+                                     const std::string& vllm_ascend_version) {
+  CalibrationTarget t;
+  t.model = model.name;
+  t.model_shape_hash = model_shape_hash(model);
+  t.tensor_parallel = d.tensor_parallel;
+  t.data_parallel = d.data_parallel;
+  t.expert_parallel = d.expert_parallel;
+  t.quantization = quantization_name(d.quantization);
+  t.phase = phase_name(d.phase);
+  t.vllm_ascend_version = vllm_ascend_version;
+  t.hardware = hardware.name;
+  return t;
+}
+
+void check_calibration(const Calibration& c, const CalibrationTarget& now, const std::string& file, bool allow,
+                       std::vector<std::string>& warnings) {
+  const CalibrationTarget& was = c.fitted_on;
+  if (!was.known()) {
+    warnings.push_back(fmt::format("--calibration {}: the file does not say which model and deployment it was fitted on "
+                                   "(written before calibrate recorded it): not checked",
+                                   file));
+    return;
+  }
+  auto describe = [](const CalibrationTarget& t) {
+    return fmt::format("{} (shape hash {}) at TP{} DP{}{}, {}, {}", t.model, t.model_shape_hash, t.tensor_parallel, t.data_parallel,
+                       t.expert_parallel ? " EP" : "", t.quantization, t.phase);
+  };
+  std::vector<std::string> differ;
+  if (was.model_shape_hash != now.model_shape_hash) differ.push_back("model");
+  if (was.tensor_parallel != now.tensor_parallel || was.data_parallel != now.data_parallel ||
+      was.expert_parallel != now.expert_parallel) {
+    differ.push_back("parallelism");
+  }
+  if (was.quantization != now.quantization) differ.push_back("quantization");
+  if (was.phase != now.phase) differ.push_back("phase");
+  if (!differ.empty()) {
+    std::string what;
+    for (const auto& d : differ) what += (what.empty() ? "" : ", ") + d;
+    const std::string message = fmt::format("--calibration {}: fitted on {}, not {} (different {}): its op durations are another "
+                                            "model's or deployment's",
+                                            file, describe(was), describe(now), what);
+    if (!allow) throw InputError(message + "; calibrate on this one, or pass --allow-calibration-mismatch to use it anyway");
+    warnings.push_back(message + " (used anyway: --allow-calibration-mismatch)");
+  }
+  if (!was.vllm_ascend_version.empty() && was.vllm_ascend_version != now.vllm_ascend_version) {
+    warnings.push_back(fmt::format("--calibration {}: fitted with vllm-ascend {}, this run models {}", file, was.vllm_ascend_version,
+                                   now.vllm_ascend_version));
+  }
+  if (!was.hardware.empty() && was.hardware != now.hardware) {
+    warnings.push_back(fmt::format("--calibration {}: fitted on hardware {}, this run uses {}", file, was.hardware, now.hardware));
+  }
+}
+
 StepPlan Scenario::plan_for(const Deployment& deployment) const {
   return build_step_plan(model, deployment, hardware, layer_template, *release, op_times.empty() ? nullptr : &op_times);
 }
@@ -71,6 +125,8 @@ Scenario load_scenario(const ScenarioInputs& in) {
   // Calibration first, so an explicit --hw-set still wins over it.
   if (!in.calibration.empty()) {
     const Calibration c = load_calibration(in.calibration);
+    check_calibration(c, calibration_target(s.model, in.deployment, s.hardware, in.vllm_ascend_version), in.calibration,
+                      in.allow_calibration_mismatch, s.warnings);
     CalibrationInUse use{in.calibration, {}, {}};
     for (const auto& h : c.hardware) use.hardware.push_back({h.parameter, s.hardware.get(h.parameter), h.value});
     for (const auto& f : c.ops) use.op_models.push_back(f.key);

@@ -31,6 +31,7 @@ struct ScenarioInputs {
   std::string layer_template;                    // path, or empty for the bundled one
   std::string op_times;                          // CSV path, or empty
   std::string calibration;                       // calibrate's JSON, or empty
+  bool allow_calibration_mismatch = false;       // use a calibration of another model or deployment (with a warning)
 };
 
 // A --calibration file in use: what it replaced, for the report.
@@ -74,6 +75,15 @@ std::vector<std::string> whole_tensor_warnings(const StepPlan& plan, const Weigh
 // Applies the hardware fits to `hw` (their provenance becomes "calibrated") and adds the op
 // models to `table`.
 void apply_calibration(const Calibration& c, HardwareProfile& hw, OpTimeTable& table);
+
+// What a calibration made now on `model`, `deployment` and `hardware` records (calibrate writes it).
+CalibrationTarget calibration_target(const ModelConfig& model, const Deployment& deployment, const HardwareProfile& hardware,
+                                     const std::string& vllm_ascend_version);
+
+// InputError when `c` was fitted on another model or deployment than `target` (unless `allow`,
+// then a warning); a warning for another release or hardware, or a file that does not say.
+void check_calibration(const Calibration& c, const CalibrationTarget& target, const std::string& file, bool allow,
+                       std::vector<std::string>& warnings);
 
 // InputError on any bad input, naming it.
 Scenario load_scenario(const ScenarioInputs& inputs);

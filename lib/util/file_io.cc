@@ -332,6 +332,9 @@ struct Target {
   std::string_view content;
   const std::vector<std::pair<std::string, std::string>>* files = nullptr;
   std::string what;
+  const OutputSet::DirectoryWriter* writer = nullptr;
+  const std::function<std::string()>* render = nullptr;
+  std::string rendered;
   fs::path staged, backup;
   bool committed = false;
 };
@@ -417,6 +420,10 @@ void stage_directory(Target& t) {
     throw InputError(fmt::format("{}: cannot write {} ({})", t.given, t.what, errno_text(e)));
   };
   make_dir(t.staged);
+  if (t.writer) {
+    (*t.writer)(t.staged.string());
+    return;
+  }
   for (const auto& [rel, content] : *t.files) {
     const fs::path rel_path(rel);
     fs::path d = t.staged;
@@ -511,12 +518,21 @@ std::string OutputSet::summary() const {
 
 void OutputSet::add_file(const std::string& path, std::string_view content) {
   if (path.empty()) return;
-  entries_.push_back({path, content, nullptr, ""});
+  entries_.push_back({path, content, nullptr, "", {}, {}});
 }
 
 void OutputSet::add_directory(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files,
                               std::string what) {
-  entries_.push_back({path, {}, &files, std::move(what)});
+  entries_.push_back({path, {}, &files, std::move(what), {}, {}});
+}
+
+void OutputSet::add_directory(const std::string& path, DirectoryWriter write, std::string what) {
+  entries_.push_back({path, {}, nullptr, std::move(what), std::move(write), {}});
+}
+
+void OutputSet::add_file(const std::string& path, std::function<std::string()> render) {
+  if (path.empty()) return;
+  entries_.push_back({path, {}, nullptr, "", {}, std::move(render)});
 }
 
 void OutputSet::commit() {
@@ -524,15 +540,18 @@ void OutputSet::commit() {
   std::vector<Target> targets;
   for (const Entry& e : entries_) {
     Target t;
-    if (e.path == "-" && !e.files) {
+    const bool directory = e.files != nullptr || e.writer;
+    if (e.path == "-" && !directory) {
       t.kind = Kind::kStdout;
       t.given = e.path;
     } else {
-      t = resolve(e.path, e.files != nullptr);
+      t = resolve(e.path, directory);
     }
     t.content = e.content;
     t.files = e.files;
     t.what = e.what;
+    if (e.writer) t.writer = &e.writer;
+    if (e.render) t.render = &e.render;
     for (const Target& other : targets) {
       const bool same = t.kind == Kind::kStdout ? other.kind == Kind::kStdout : other.kind != Kind::kStdout && other.path == t.path;
       if (!same) continue;
@@ -545,20 +564,27 @@ void OutputSet::commit() {
     targets.push_back(std::move(t));
   }
   try {
-    // 2. Stage: every file complete and on disk before any is committed.
+    // 2. Stage: every file complete and on disk before any is committed; directories first, then
+    // the contents rendered from what they hold, then files.
     for (Target& t : targets) {
-      if (t.kind == Kind::kStdout || t.kind == Kind::kInPlace) continue;
+      if (t.kind != Kind::kDirectory) continue;
       remove_stale_staging(t.dir);
-      if (t.kind == Kind::kDirectory) {
-        try {
-          stage_directory(t);
-        } catch (const fs::filesystem_error& e) {
-          throw InputError(fmt::format("{}: cannot write {} ({})", t.given, t.what, e.code().message()));
-        }
-      } else {
-        t.staged = t.dir / staging_name(t.path.filename().string(), "tmp");
-        write_new_file(t.staged, t.content, 0666, t.kind == Kind::kReplace ? &t.existing : nullptr, t.given);
+      try {
+        stage_directory(t);
+      } catch (const fs::filesystem_error& e) {
+        throw InputError(fmt::format("{}: cannot write {} ({})", t.given, t.what, e.code().message()));
       }
+    }
+    for (Target& t : targets) {
+      if (!t.render) continue;
+      t.rendered = (*t.render)();
+      t.content = t.rendered;
+    }
+    for (Target& t : targets) {
+      if (t.kind == Kind::kStdout || t.kind == Kind::kInPlace || t.kind == Kind::kDirectory) continue;
+      remove_stale_staging(t.dir);
+      t.staged = t.dir / staging_name(t.path.filename().string(), "tmp");
+      write_new_file(t.staged, t.content, 0666, t.kind == Kind::kReplace ? &t.existing : nullptr, t.given);
     }
     // 3. What cannot be staged: devices, FIFOs, standard output.
     for (const Target& t : targets) {
@@ -623,6 +649,19 @@ void OutputSet::commit() {
       if (!name.ends_with('/')) name += '/';
       written_.emplace_back(name, fmt::format("{} file{}, {}", t.files->size(), t.files->size() == 1 ? "" : "s",
                                               size_in_words(bytes)));
+    } else if (t.writer) {  // streamed into its directory: count what it wrote
+      unsigned long long bytes = 0;
+      size_t files = 0;
+      std::error_code ec;
+      for (fs::recursive_directory_iterator it(t.path, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec)) {
+          ++files;
+          bytes += it->file_size(ec);
+        }
+      }
+      std::string name = t.given;
+      if (!name.ends_with('/')) name += '/';
+      written_.emplace_back(name, fmt::format("{} file{}, {}", files, files == 1 ? "" : "s", size_in_words(bytes)));
     } else {
       written_.emplace_back(t.given, size_in_words(t.content.size()));
     }

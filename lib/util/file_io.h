@@ -68,6 +68,14 @@ class OutputSet {
   // ("cannot write the profile").
   void add_directory(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files,
                      std::string what = "the directory");
+  // The same for a directory too large to hold: `write` writes its files into the staging
+  // directory it is given (a 16-rank profile export streams gigabytes), when the set is staged.
+  // A signal while it runs leaves the files it wrote: a later run removes them (as after SIGKILL).
+  using DirectoryWriter = std::function<void(const std::string& staged_dir)>;
+  void add_directory(const std::string& path, DirectoryWriter write, std::string what = "the directory");
+  // A file whose content is known only once the directories before it are written (a summary of
+  // what they hold): `render` is called after every directory is staged, before any file is.
+  void add_file(const std::string& path, std::function<std::string()> render);
   void commit();
   // After commit(): what it wrote, "wrote tuned.json (412 B), tune.svg (21.3 KiB)", each file and
   // directory by the name it was given, standard output left out; "" when it wrote no file.
@@ -79,6 +87,8 @@ class OutputSet {
     std::string_view content;
     const std::vector<std::pair<std::string, std::string>>* files = nullptr;
     std::string what;
+    DirectoryWriter writer;
+    std::function<std::string()> render;
   };
   std::vector<Entry> entries_;
   std::vector<std::pair<std::string, std::string>> written_;  // name, size in words

@@ -17,3 +17,7 @@ make qwen3-8b-tp4-t16-msprof --num-tokens 16 --steps 1 --seed 3 --layout msprof
 for n in 8 32 72; do
   make calibration-qwen3-8b-tp4-off-t$n --num-tokens $n --steps 1 --seed $n --additional-config "$off"
 done
+# The SQLite export (what msprof-analyze's DB recipes read) and a whole cluster, one run per rank
+# of TP4 with rank 2 slowed by 10 % (analyze and calibrate read the directory whole).
+make qwen3-8b-tp4-t16-db --num-tokens 16 --steps 1 --seed 4 --format db
+make qwen3-8b-tp4-t16-cluster --num-tokens 16 --steps 1 --seed 5 --ranks 4 --slow-rank 2:10

@@ -140,7 +140,8 @@ TEST_F(CalibrationOff, OpFitsAreExactOnNoiseFreeProfiles) {
     if (spread_ns <= 2) {
       ++exact;
       EXPECT_LT(f.rmse_us, 1e-3);
-      EXPECT_LT(f.mean_abs_error_pct, 0.01);
+      // The trace's times are whole ns: 1 ns on the shortest ops (about 2 us) is 0.05 %.
+      EXPECT_LT(f.mean_abs_error_pct, 0.05);
     } else {
       ++mixed;
       EXPECT_EQ(f.key.find('@'), std::string::npos) << "matmuls are fitted per linear: one size each";
@@ -259,9 +260,9 @@ TEST(CalibrationKey, MatmulsAreKeyedByTheirLinear) {
     if (l.name == "down_proj") down = &l;
   }
   ASSERT_NE(down, nullptr);
-  t.input_shapes = "16," + std::to_string(static_cast<long long>(down->in_features)) + ";" +
+  t.input_shapes = test::keep("16," + std::to_string(static_cast<long long>(down->in_features)) + ";" +
                    std::to_string(static_cast<long long>(down->out_features)) + "," +
-                   std::to_string(static_cast<long long>(down->in_features));
+                   std::to_string(static_cast<long long>(down->in_features)));
   EXPECT_EQ(calibration_key(t, s.plan), "QuantBatchMatmulV3@down_proj");
   t.input_shapes = "16,7;9,7";  // no linear of that shape: the op type alone
   EXPECT_EQ(calibration_key(t, s.plan), "QuantBatchMatmulV3");

@@ -552,7 +552,9 @@ std::vector<BadInput> catalogue() {
     c.file(k, "not_utf8", edit(csv, "aclnnAdd_AddAiCore_Add", "aclnnAdd_\xff"), "kernel_details.csv: line 3: not valid UTF-8");
     c.file(k, "duration_of_1MB", edit(csv, ",3.5,", "," + kMiB + ","),
            "kernel_details.csv: line 3: column \"Duration(us)\": expected a number, got \"" + kMiBQuote + "\"");
-    c.add(k, "file_over_1GiB", Setup::kOverLimit, "1073741824\n", "kernel_details.csv: 1073741825 bytes; at most 1024 MiB for this input");
+    // Streamed, so no file size limit; a row is at most 64 MiB (memory stays bounded).
+    c.add(k, "row_over_64MiB", Setup::kOverLimit, "68000000,Name,Accelerator Core,Start Time(us),Duration(us)\n",
+          "kernel_details.csv: line 2: a row longer than 64 MiB");
     c.file_system(k, "kernel_details.csv: no profile found", "kernel_details.csv: no such file or directory",
                   "kernel_details.csv: is a FIFO, expected a profiler output directory or a regular file",
                   "kernel_details.csv: is a character device, expected a profiler output directory or a regular file");

@@ -166,7 +166,7 @@ TEST_F(HabitsCli, EveryFileWrittenIsNamedWithItsSizeOnStderr) {
 
   const test::CliResult exp = run_cli("export-profile --model Qwen3-8B --num-tokens 8 --out-dir " + q("run1"));
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
-  EXPECT_TRUE(std::regex_match(exp.err, std::regex("wrote " + path("run1") + "/ \\([0-9]+ files, [0-9.]+ KiB\\)\n"))) << exp.err;
+  EXPECT_TRUE(std::regex_match(exp.err, std::regex("wrote " + path("run1") + "/ \\([0-9]+ files, [0-9.]+ (KiB|MiB)\\)\n"))) << exp.err;
 
   // Standard output is not a file: nothing said.
   EXPECT_EQ(run_cli("simulate --model Qwen3-8B").err, "");

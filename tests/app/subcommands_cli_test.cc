@@ -185,7 +185,7 @@ TEST_F(SubcommandCli, ExportProfileWritesAReadableProfileButNotIntoANonEmptyDire
   const std::string args = "export-profile --model Qwen3-8B --num-tokens 16 --out-dir ";
   const test::CliResult ok = run_cli(args + q("p"));
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_PRED2(contains, ok.out, "wrote 3 files");
+  EXPECT_PRED2(contains, ok.out, "wrote 9 files");
   EXPECT_TRUE(fs::is_directory(path("p")));
   const test::CliResult again = run_cli(args + q("p"));
   expect_one_line_error(again, "export-profile into p again", path("p"));
@@ -194,9 +194,10 @@ TEST_F(SubcommandCli, ExportProfileWritesAReadableProfileButNotIntoANonEmptyDire
   std::vector<std::string> top;
   for (const auto& e : fs::directory_iterator(dir_)) top.push_back(e.path().filename().string());
   EXPECT_EQ(top, std::vector<std::string>{"p"});
-  for (const char* bad : {"--steps 0", "--jitter 60"}) {
+  for (const auto& [bad, mention] : std::vector<std::pair<std::string, std::string>>{
+           {"--steps 0", "--steps 0"}, {"--jitter 60", "--jitter 60"}, {"--ranks 3", "--ranks 3"}, {"--format parquet", "parquet"}}) {
     const test::CliResult r = run_cli(args + q("q") + " " + bad);
-    expect_one_line_error(r, bad, bad);
+    expect_one_line_error(r, bad, mention);
     EXPECT_FALSE(fs::exists(path("q"))) << bad;
   }
 }
@@ -250,7 +251,7 @@ TEST_F(SubcommandCli, AnalyzeBadProfilesGiveOneLineNamingTheFile) {
   fs::create_directories(path("empty"));
   // A trace cut in half.
   const std::string trace = test::read_file(fs::path(sample("qwen3-8b-tp4-t16-prefetch-on")) /
-                                            "localhost.localdomain_4242_1763856000000_ascend_pt/ASCEND_PROFILER_OUTPUT/trace_view.json");
+                                            "localhost.localdomain_4242_20251123000000000_ascend_pt/ASCEND_PROFILER_OUTPUT/trace_view.json");
   ASSERT_GT(trace.size(), 1000u);
   test::write_file(path("trace_view.json"), trace.substr(0, trace.size() / 2));
   // kernel_details without its Duration(us) column.
@@ -298,6 +299,66 @@ TEST_F(SubcommandCli, CalibrateWritesAFileThatSimulateAccepts) {
   const test::CliResult sim = run_cli("simulate --model Qwen3-8B --calibration " + q("cal.json"));
   ASSERT_EQ(sim.exit_code, 0) << sim.err;
   EXPECT_PRED2(contains, sim.out, fmt::format("HBM 1600 GB/s (a matmul streams {:.0f})", 1600 * eff));
+}
+
+TEST_F(SubcommandCli, ACalibrationKnowsItsModelAndIsRefusedForAnother) {
+  const test::CliResult r = run_cli("calibrate " + shell_quote(sample("calibration-qwen3-8b-tp4-off-t8")) +
+                                    " --model Qwen3-8B --additional-config " + shell_quote(kDisabled) + " --calibration-out " +
+                                    q("cal.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json cal = json::parse(test::read_file(path("cal.json")));
+  const json& on = cal.at("fitted_on");
+  EXPECT_EQ(on.at("model"), "Qwen3-8B");
+  EXPECT_EQ(on.at("model_shape_hash").get<std::string>().size(), 16u);
+  EXPECT_EQ(on.at("tensor_parallel_size"), 4);
+  EXPECT_EQ(on.at("quantization"), "w8a8");
+  EXPECT_EQ(on.at("vllm_ascend_version"), "v0.23.0");
+  EXPECT_EQ(on.at("hardware"), "a3-die");
+  // Another model, another deployment: refused, naming both; with the override, a warning.
+  for (const std::string other : {"--model Qwen3-32B", "--model Qwen3-8B --tp 2", "--model Qwen3-8B --quantization bf16"}) {
+    for (const char* cmd : {"simulate", "tune-ratio"}) {
+      const test::CliResult bad = run_cli(std::string(cmd) + " " + other + " --calibration " + q("cal.json"));
+      expect_one_line_error(bad, std::string(cmd) + " " + other, "fitted on Qwen3-8B");
+      EXPECT_PRED2(contains, bad.err, "--allow-calibration-mismatch");
+    }
+    const test::CliResult forced = run_cli("simulate " + other + " --calibration " + q("cal.json") + " --allow-calibration-mismatch");
+    ASSERT_EQ(forced.exit_code, 0) << forced.err;
+    EXPECT_PRED2(contains, forced.out, "warning: --calibration");
+  }
+  // The same model and deployment: accepted without a word.
+  const test::CliResult same = run_cli("simulate --model Qwen3-8B --calibration " + q("cal.json"));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out.find("warning: --calibration"), std::string::npos) << same.out;
+}
+
+TEST_F(SubcommandCli, AnalyzeAndCalibrateRefuseAProfileOfAnotherModel) {
+  const std::string p = shell_quote(sample("calibration-qwen3-8b-tp4-off-t8"));
+  for (const std::string& cmd : {"analyze " + p + " --model Qwen3-32B", "calibrate " + p + " --model Qwen3-32B"}) {
+    const test::CliResult r = run_cli(cmd);
+    expect_one_line_error(r, cmd, "does not fit Qwen3-32B at TP4: no matmul has the weight of qkv_proj");
+  }
+}
+
+TEST_F(SubcommandCli, AnalyzeAndCalibrateReadAClusterDirectory) {
+  const test::CliResult e = run_cli("export-profile --model Qwen3-8B --num-tokens 16 --ranks 4 --steps 2 --jitter 1 --slow-rank 3:15 "
+                                    "--out-dir " + q("cluster"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const test::CliResult a = run_cli("analyze " + q("cluster") + " --model Qwen3-8B --format json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const json j = json::parse(a.out);
+  EXPECT_EQ(j.at("ranks").size(), 4u);
+  EXPECT_EQ(j.at("slowest").at("rank"), 3);
+  EXPECT_EQ(j.at("slowest").at("audit").at("sites").size(), 5u);
+  EXPECT_EQ(j.at("vllm_ascend_version"), "v0.23.0");
+  const test::CliResult text = run_cli("analyze " + q("cluster") + " --model Qwen3-8B --cmo-csv " + q("cmos.csv"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_PRED2(contains, text.out, "slowest rank 3: the others waited for it in");
+  EXPECT_TRUE(fs::exists(path("cmos.csv")));
+  const test::CliResult c = run_cli("calibrate " + q("cluster") + " --model Qwen3-8B --calibration-out " + q("cal.json"));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_PRED2(contains, c.out, "calibrated Qwen3-8B from 1 profile (4 ranks)");
+  EXPECT_EQ(json::parse(test::read_file(path("cal.json"))).at("sources").size(), 4u);
+  expect_one_line_error(run_cli("analyze " + q("cluster") + " --compare " + q("cluster")), "--compare a cluster", "--compare");
 }
 
 TEST_F(SubcommandCli, SimulateWithABrokenCalibrationFails) {

@@ -64,5 +64,28 @@ TEST(CalibrationFile, FitErrorRoundTripsAndOlderFilesLoad) {
   EXPECT_PRED2(test::contains, e, "error");
 }
 
+TEST(CalibrationParse, FittedOnRoundTripsAndIsChecked) {
+  Calibration c;
+  c.fitted_on = {"Qwen3-8B", "0123456789abcdef", 4, 1, false, "w8a8", "decode", "v0.23.0", "a3-die"};
+  c.ops.push_back({"SwiGlu", 1, 0.01, 3, 1, 0, 0});
+  const Calibration back = parse_calibration(calibration_to_json(c).dump(), "c.json");
+  EXPECT_EQ(back.fitted_on.model, "Qwen3-8B");
+  EXPECT_EQ(back.fitted_on.model_shape_hash, "0123456789abcdef");
+  EXPECT_EQ(back.fitted_on.tensor_parallel, 4);
+  EXPECT_EQ(back.fitted_on.quantization, "w8a8");
+  EXPECT_EQ(back.fitted_on.vllm_ascend_version, "v0.23.0");
+  EXPECT_TRUE(back.fitted_on.known());
+  // A file without it (written before calibrations recorded their model) still reads.
+  EXPECT_FALSE(parse_calibration(R"({"schema": "prefetch-tuner/calibration/1", "hardware": {}, "op_durations": []})", "old.json")
+                   .fitted_on.known());
+  nlohmann::json bad = calibration_to_json(c);
+  bad["fitted_on"]["model_shape_hash"] = "xyz";
+  const std::string e = test::error_of([&] { parse_calibration(bad.dump(), "bad.json"); });
+  EXPECT_PRED2(contains, e, "$.fitted_on.model_shape_hash");
+  bad = calibration_to_json(c);
+  bad["fitted_on"]["tensor_parallel_size"] = 0;
+  EXPECT_PRED2(contains, test::error_of([&] { parse_calibration(bad.dump(), "bad.json"); }), "$.fitted_on.tensor_parallel_size");
+}
+
 }  // namespace
 }  // namespace pt

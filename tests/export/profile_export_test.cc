@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -136,13 +137,20 @@ Table table_of(const std::string& text) {
   return t;
 }
 
-// The trace's complete events.
-std::vector<json> x_events(const std::string& trace) {
+// The trace's complete events of the process named `process` ("Ascend Hardware": the device tasks).
+std::vector<json> x_events(const std::string& trace, const std::string& process = "Ascend Hardware") {
   const json j = json::parse(trace);
   EXPECT_TRUE(j.is_array());
+  std::set<long long> pids;
+  for (const auto& e : j) {
+    if (e.value("ph", "") == "M" && e.value("name", "") == "process_name" && e.at("args").at("name") == process) {
+      pids.insert(e.at("pid").get<long long>());
+    }
+  }
+  EXPECT_EQ(pids.size(), 1u) << process;
   std::vector<json> out;
   for (const auto& e : j) {
-    if (e.value("ph", "") == "X") out.push_back(e);
+    if (e.value("ph", "") == "X" && pids.count(e.at("pid").get<long long>())) out.push_back(e);
   }
   return out;
 }
@@ -161,19 +169,43 @@ std::string absolute_ts(double relative_us) {
   return fmt::format("{}.{:03d}", ns / 1000, ns % 1000);
 }
 
-TEST(ProfileExportTorchNpu, ExactlyThreeFilesUnderAscendProfilerOutput) {
+TEST(ProfileExportTorchNpu, TheFilesTorchNpuWritesUnderItsRunDirectory) {
   const Files& files = torch_files();
+  // <host>_<pid>_<YYYYMMDDhhmmssmmm>_ascend_pt: the 17-digit stamp msprof-analyze's cluster reader
+  // splits on (data_preprocessor.py PROFILING_DIR_FORMAT).
+  const std::regex run(R"(^localhost\.localdomain_4242_20251123000000000_ascend_pt/(.+)$)");
   std::vector<std::string> names;
-  const std::regex dir(R"(^[^/]+_ascend_pt/ASCEND_PROFILER_OUTPUT/[^/]+$)");
   for (const auto& [rel, content] : files) {
-    EXPECT_TRUE(std::regex_match(rel, dir)) << rel;
-    names.push_back(fs::path(rel).filename().string());
-    EXPECT_FALSE(content.empty()) << rel;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(rel, m, run)) << rel;
+    names.push_back(m[1]);
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"kernel_details.csv", "op_statistic.csv", "trace_view.json"}));
-  // All in one directory.
-  for (const auto& [rel, content] : files) EXPECT_EQ(fs::path(rel).parent_path(), fs::path(files[0].first).parent_path());
+  EXPECT_EQ(names, (std::vector<std::string>{"ASCEND_PROFILER_OUTPUT/communication.json",
+                                             "ASCEND_PROFILER_OUTPUT/communication_matrix.json",
+                                             "ASCEND_PROFILER_OUTPUT/kernel_details.csv", "ASCEND_PROFILER_OUTPUT/op_statistic.csv",
+                                             "ASCEND_PROFILER_OUTPUT/step_trace_time.csv", "ASCEND_PROFILER_OUTPUT/trace_view.json",
+                                             "PROF_000001_20251123000000000_AAAAAAAAAAAAAAAA/device_0/info.json.0",
+                                             "profiler_info_0.json", "profiler_metadata.json"}));
+  for (const auto& [rel, content] : files) {
+    if (rel.ends_with(".json") || rel.find("info.json") != std::string::npos) {
+      EXPECT_TRUE(json::accept(content)) << rel;
+    }
+  }
+}
+
+TEST(ProfileExportTorchNpu, InfoJsonCarriesTheAiCoreCountAndClock) {
+  const json info = json::parse(file_named(torch_files(), "info.json.0"));
+  const json& d = info.at("DeviceInfo").at(0);
+  EXPECT_EQ(d.at("id"), 0);
+  // Qwen3-8B's default hardware: one A3 die, 24 AIC / 48 AIV at 1850 MHz (CANN platform ini).
+  EXPECT_EQ(d.at("ai_core_num"), 24);
+  EXPECT_EQ(d.at("aiv_num"), 48);
+  EXPECT_EQ(d.at("aic_frequency"), "1850");
+  EXPECT_EQ(info.at("rank_id"), 0);
+  const json profiler_info = json::parse(file_named(torch_files(), "profiler_info_0.json"));
+  EXPECT_EQ(profiler_info.at("rank_id"), 0);
+  EXPECT_EQ(profiler_info.at("config").at("experimental_config").at("_profiler_level"), "Level1");
 }
 
 TEST(ProfileExportTorchNpu, KernelDetailsHasComputeRowsOnlyWrittenAsTorchNpuDoes) {
@@ -294,17 +326,21 @@ TEST(ProfileExportTorchNpu, TraceIsAnArrayWithStringTimestampsAndExactAbsoluteTi
 
 TEST(ProfileExportMsprof, FileNamesAndHeaders) {
   const Files& files = msprof_files();
-  ASSERT_EQ(files.size(), 4u);
+  // The names msprof-analyze matches: PROF_\d{6}_\d{17}_\w+ and <name>_\d{14}.<ext>
+  // (advisor/config/profiling_data_version_config.yaml), device_N/info.json.N
+  // (msprof_data_preprocessor.py), and the analyze/ directory of msprof --analyze=on.
   std::vector<std::string> names;
   for (const auto& [rel, content] : files) {
-    EXPECT_TRUE(std::regex_match(rel, std::regex(R"(^PROF_[^/]+/mindstudio_profiler_output/[^/]+$)"))) << rel;
-    names.push_back(fs::path(rel).filename().string());
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(rel, m, std::regex(R"(^PROF_000001_20251123000000000_[A-Z]{16}/(.+)$)"))) << rel;
+    names.push_back(m[1]);
   }
   std::sort(names.begin(), names.end());
-  EXPECT_TRUE(std::regex_match(names[0], std::regex(R"(^msprof_\d+\.json$)"))) << names[0];
-  EXPECT_TRUE(std::regex_match(names[1], std::regex(R"(^op_statistic_\d+\.csv$)"))) << names[1];
-  EXPECT_TRUE(std::regex_match(names[2], std::regex(R"(^op_summary_\d+\.csv$)"))) << names[2];
-  EXPECT_TRUE(std::regex_match(names[3], std::regex(R"(^task_time_\d+\.csv$)"))) << names[3];
+  EXPECT_EQ(names, (std::vector<std::string>{"analyze/.keep", "analyze/communication.json", "analyze/communication_matrix.json",
+                                             "device_0/info.json.0", "mindstudio_profiler_output/msprof_20251123000000.json",
+                                             "mindstudio_profiler_output/op_statistic_20251123000000.csv",
+                                             "mindstudio_profiler_output/op_summary_20251123000000.csv",
+                                             "mindstudio_profiler_output/task_time_20251123000000.csv"}));
 
   std::string op_summary;
   for (const auto& [rel, content] : files) {
@@ -320,7 +356,7 @@ TEST(ProfileExportMsprof, FileNamesAndHeaders) {
   }
   for (const auto& r : t.rows) EXPECT_NE(r[t.col("Task Type")].value, "CMO");
   // The same trace as torch_npu's.
-  EXPECT_EQ(file_named(files, ".json"), file_named(torch_files(), "trace_view.json"));
+  EXPECT_EQ(file_named(files, "msprof_20251123000000.json"), file_named(torch_files(), "trace_view.json"));
 }
 
 TEST(ProfileExportMsprof, TaskTimeListsEveryTaskWithCmoAsNA) {
@@ -345,7 +381,7 @@ TEST(ProfileExportMsprof, TaskTimeListsEveryTaskWithCmoAsNA) {
     }
   }
   // Every trace task, one row each.
-  const std::vector<json> xs = x_events(file_named(msprof_files(), ".json"));
+  const std::vector<json> xs = x_events(file_named(msprof_files(), "msprof_20251123000000.json"));
   EXPECT_EQ(t.rows.size(), xs.size());
   size_t trace_cmo = 0;
   for (const auto& e : xs) trace_cmo += e.at("args").at("Task Type") == "CMO";

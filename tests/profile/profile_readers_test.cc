@@ -30,11 +30,11 @@ using test::error_of;
 
 std::string data(const std::string& name) { return test::source_path("tests/data/profiles/" + name); }
 
-std::vector<ProfileTask> kernel_csv(const std::string& name) { return read_kernel_csv(read_text_file(data(name)), name); }
+TaskList kernel_csv(const std::string& name) { return read_kernel_csv(read_text_file(data(name)), name); }
 
-std::map<std::string, int> count_by_type(const std::vector<ProfileTask>& tasks) {
+std::map<std::string, int> count_by_type(const auto& tasks) {
   std::map<std::string, int> c;
-  for (const auto& t : tasks) ++c[t.task_type];
+  for (const auto& t : tasks) ++c[std::string(t.task_type)];
   return c;
 }
 
@@ -132,7 +132,7 @@ TEST(ProfileKernelCsv, RowsComeSortedByStart) {
       "b,Add,AI_VECTOR_CORE,20,1\na,Add,AI_VECTOR_CORE,10,1\nc,Add,AI_VECTOR_CORE,20,2\n";
   const auto tasks = read_kernel_csv(text, "s.csv");
   ASSERT_EQ(tasks.size(), 3u);
-  EXPECT_EQ(tasks[0].name + tasks[1].name + tasks[2].name, "abc");  // stable for equal starts
+  EXPECT_EQ(std::string(tasks[0].name) + std::string(tasks[1].name) + std::string(tasks[2].name), "abc");  // stable for equal starts
 }
 
 TEST(ProfileKernelCsv, MissingColumnNamesFileLineOneAndBothSpellings) {
@@ -271,12 +271,12 @@ TEST(ProfileTrace, TruncatedTraceNamesFileAndByte) {
 
 ProfileTask task(std::string name, std::string type, double start, int64_t task_id, std::string op_type = "") {
   ProfileTask t;
-  t.name = std::move(name);
-  t.task_type = std::move(type);
+  t.name = test::keep(name);
+  t.task_type = test::keep(type);
   t.start_us = start;
   t.duration_us = 1;
   t.task_id = task_id;
-  t.op_type = std::move(op_type);
+  t.op_type = test::keep(op_type);
   return t;
 }
 
@@ -322,7 +322,7 @@ TEST(ProfileJoin, NameFallbackLooksAtTheKernelPartOfAclnnNames) {
   }
   join_kernel_details(trace, {});
   std::vector<std::string> types;
-  for (const auto& t : trace) types.push_back(t.task_type);
+  for (const auto& t : trace) types.push_back(std::string(t.task_type));
   EXPECT_EQ(types, (std::vector<std::string>{"AI_CORE", "AI_VECTOR_CORE", "AI_CORE", "AI_CORE", "AI_CORE",
                                              "AI_VECTOR_CORE", "AI_VECTOR_CORE"}));
 }
@@ -419,7 +419,7 @@ TEST(ProfileLoad, KernelDetailsOnlyCannotSeeCmo) {
   const Profile p = load_profile(data("kernel_only"));
   ASSERT_EQ(p.tasks.size(), 1u);
   ASSERT_EQ(p.notes.size(), 1u);
-  EXPECT_EQ(p.notes[0], "no trace_view.json or task_time: CMO tasks cannot be seen, kernel_details.csv never lists them");
+  EXPECT_EQ(p.notes[0], "no trace_view.json, task_time or database: CMO tasks cannot be seen, kernel_details.csv never lists them");
 }
 
 TEST(ProfileLoad, MsprofDirectoryPrefersTheTrace) {
@@ -544,7 +544,7 @@ void expect_matches_simulation(const Profile& p, const Simulated& s) {
   for (const auto& t : p.tasks) {
     if (t.is_cmo()) {
       ++cmo;
-      sites.insert({t.layer, t.site, t.prefetch_bytes});
+      sites.insert({t.layer, std::string(t.site), t.prefetch_bytes});
     } else if (t.is_compute()) {
       ++compute;
     } else if (t.is_communication()) {

@@ -295,6 +295,31 @@ TEST(TraceStream, AgreesWithNlohmannOnRandomTraces) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(TraceStream, AFilterDropsEventsOnceTheirPhAndPidAreReadAndStillChecksTheirSyntax) {
+  TraceEventFilter f;
+  f.complete_and_metadata_only = true;
+  f.skip_complete = [](int64_t pid) { return pid == 7; };
+  const std::string text =
+      R"([{"ph": "s", "id": 1, "pid": 1, "args": {"x": [1, {"y": "\"}"}]}}, {"ph": "X", "pid": 7, "ts": "bad", "name": "host"},)"
+      R"( {"ph": "X", "pid": 8, "ts": 1, "name": "device"}, {"pid": 7, "ph": "M", "name": "process_name"},)"
+      R"( {"name": "no ph or pid"}, {"ph": "f", "pid": 7}])";
+  for (size_t chunk : {size_t{5}, size_t{4096}}) {
+    std::vector<std::string> seen;
+    const std::string path = test::write_file(test::make_temp_dir() + "/f.json", text);
+    parse_trace_file(path, [&](const TraceEventFields& e) { seen.push_back(std::string(e.name)); }, chunk, &f);
+    // The flows are dropped, and so is pid 7's X event (its bad "ts" never read); metadata stays.
+    EXPECT_EQ(seen, (std::vector<std::string>{"device", "process_name", "no ph or pid"})) << chunk;
+  }
+  // Skipped members are still JSON: a syntax error inside one fails as without the filter.
+  for (const char* bad : {R"([{"ph": "s", "args": {"a" 1}}])", R"([{"ph": "X", "pid": 7, "args": [1,]}])",
+                          R"([{"ph": "s", "x": tru}])"}) {
+    const std::string with = error_of([&] { parse_trace_text(bad, "t.json", [](const TraceEventFields&) {}, &f); });
+    const std::string without = error_of([&] { parse_trace_text(bad, "t.json", [](const TraceEventFields&) {}); });
+    EXPECT_NE(with, "") << bad;
+    EXPECT_EQ(with, without) << bad;
+  }
+}
+
 TEST(TraceStream, CallbackErrorsPropagate) {
   const std::string e = error_of([&] {
     parse_trace_text(R"([{"ph": "X"}])", "t.json", [](const TraceEventFields&) { throw InputError("stop here"); });

@@ -431,5 +431,33 @@ TEST(LoadScenario, BadInputsAreRefusedNamingThem) {
   }
 }
 
+TEST(CheckCalibration, ModelAndDeploymentRefusedReleaseAndHardwareWarned) {
+  ScenarioInputs in;
+  in.model = "Qwen3-8B";
+  in.use_process_env = false;
+  const Scenario s = load_scenario(in);
+  const CalibrationTarget now = calibration_target(s.model, s.plan.deployment, s.hardware, s.vllm_ascend_version);
+  EXPECT_EQ(now.model_shape_hash, model_shape_hash(s.model));
+  EXPECT_NE(now.model_shape_hash, model_shape_hash(load_model("Qwen3-32B")));
+  Calibration c;
+  c.fitted_on = now;
+  std::vector<std::string> warnings;
+  check_calibration(c, now, "c.json", false, warnings);
+  EXPECT_TRUE(warnings.empty());
+  c.fitted_on.vllm_ascend_version = "v0.15.0";
+  c.fitted_on.hardware = "910B4";
+  check_calibration(c, now, "c.json", false, warnings);
+  EXPECT_EQ(warnings.size(), 2u);
+  c.fitted_on = now;
+  c.fitted_on.tensor_parallel = 8;
+  EXPECT_PRED2(test::contains, test::error_of([&] { check_calibration(c, now, "c.json", false, warnings); }), "parallelism");
+  warnings.clear();
+  check_calibration(c, now, "c.json", true, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_PRED2(test::contains, warnings[0], "used anyway");
+  check_calibration(Calibration{}, now, "old.json", false, warnings);
+  EXPECT_PRED2(test::contains, warnings.back(), "not checked");
+}
+
 }  // namespace
 }  // namespace pt
