@@ -48,8 +48,9 @@ TEST_F(FileIo, ACommittedSetSaysWhatItWrote) {
   set_output_summary_sink([&](const std::string& s) { told.push_back(s); });
   const std::string big(3 * 1024 + 512, 'x');
   const std::vector<std::pair<std::string, std::string>> files{{"a.csv", "1,2\n"}, {"sub/b.json", "{}"}};
+  const std::string tuned(412, 'j');  // add_file keeps a view: the content must outlive the commit
   OutputSet set;
-  set.add_file(dir_ + "/tuned.json", std::string(412, 'j'));
+  set.add_file(dir_ + "/tuned.json", tuned);
   set.add_file("", "skipped");
   set.add_file(dir_ + "/tune.svg", big);
   set.add_directory(dir_ + "/run1", files);
