@@ -1,25 +1,21 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz/ and runs each one for
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-asan/ (scripts/sanitized-build.sh,
+# shared with scripts/sanitize.sh: after it nothing is compiled again) and runs each one for
 # SECONDS (default 30) from its seed corpus, two at a time (FUZZ_JOBS, default: the core count).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 600 trace_json_fuzz
 #
-# New interesting inputs accumulate in build-fuzz/corpus/<target>/ (kept between runs); a crash,
+# New interesting inputs accumulate in build-asan/corpus/<target>/ (kept between runs); a crash,
 # a sanitizer report, an escaped exception other than pt::InputError, a hang (-timeout) or a
-# broken invariant leaves its input in build-fuzz/artifacts/ and makes the script exit 1. Replay
-# one with: build-fuzz/fuzz/<target> build-fuzz/artifacts/<file>.
+# broken invariant leaves its input in build-asan/artifacts/ and makes the script exit 1. Replay
+# one with: build-asan/fuzz/<target> build-asan/artifacts/<file>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 case "$seconds" in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 
-scripts/install-deps.sh
-scripts/install-fuzz-deps.sh
-cxx="${FUZZ_CXX:-clang++}"
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DPREFETCH_TUNER_BUILD_FUZZERS=ON -DPREFETCH_TUNER_BUILD_TESTS=OFF -DPREFETCH_TUNER_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_seeds $(cd fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
+scripts/sanitized-build.sh fuzz_seeds $(cd fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
 
 # target:dictionary:max input length
 table="prefetch_config_fuzz:json:4096
@@ -47,16 +43,16 @@ fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-mkdir -p build-fuzz/logs build-fuzz/artifacts
+mkdir -p build-asan/logs build-asan/artifacts
 
 run_target() {
   local name="$1" dict="$2" max_len="$3"
-  mkdir -p "build-fuzz/corpus/$name"
+  mkdir -p "build-asan/corpus/$name"
   local status=0
-  "build-fuzz/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
-    $([ "$dict" = none ] || echo "-dict=fuzz/dicts/$dict.dict") -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-" \
-    "build-fuzz/corpus/$name" "build-fuzz/fuzz/seeds/$name" >"build-fuzz/logs/$name.log" 2>&1 || status=$?
-  echo "$status" >"build-fuzz/logs/$name.status"
+  "build-asan/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
+    $([ "$dict" = none ] || echo "-dict=fuzz/dicts/$dict.dict") -print_final_stats=1 -artifact_prefix="build-asan/artifacts/$name-" \
+    "build-asan/corpus/$name" "build-asan/fuzz/seeds/$name" >"build-asan/logs/$name.log" 2>&1 || status=$?
+  echo "$status" >"build-asan/logs/$name.status"
 }
 
 jobs_max="${FUZZ_JOBS:-$(nproc)}"
@@ -72,12 +68,12 @@ failed=0
 printf '%-24s %8s %12s %10s %8s  %s\n' target seconds executions exec/s corpus result
 while IFS=: read -r name dict max_len; do
   [ -n "$name" ] || continue
-  log="build-fuzz/logs/$name.log"
-  status="$(cat "build-fuzz/logs/$name.status")"
+  log="build-asan/logs/$name.log"
+  status="$(cat "build-asan/logs/$name.status")"
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   secs="$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n1)"
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
-  corpus="$(ls "build-fuzz/corpus/$name" | wc -l)"
+  corpus="$(ls "build-asan/corpus/$name" | wc -l)"
   result=ok
   if [ "$status" != 0 ]; then
     result="FAILED (exit $status): see $log"
@@ -86,7 +82,7 @@ while IFS=: read -r name dict max_len; do
   printf '%-24s %8s %12s %10s %8s  %s\n' "$name" "${secs:-?}" "${runs:-?}" "${rate:-?}" "$corpus" "$result"
 done <<<"$table"
 if [ "$failed" != 0 ]; then
-  for f in build-fuzz/logs/*.status; do
+  for f in build-asan/logs/*.status; do
     [ "$(cat "$f")" = 0 ] && continue
     log="${f%.status}.log"
     echo "---- $log (tail)" >&2

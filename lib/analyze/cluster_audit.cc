@@ -183,7 +183,10 @@ ClusterAudit audit_cluster(const std::vector<ProfileLocation>& locations, const 
                                         cluster.groups_left_out));
   }
   if (cluster.collectives == 0) {
-    cluster.notes.push_back("no collective op to compare across ranks: ranks compared by step time only");
+    // A std::string object, not a literal: gcc 12 -O2 warns (-Warray-bounds, a false positive)
+    // on a long literal built in place inside push_back.
+    static const std::string kNoCollective = "no collective op to compare across ranks: ranks compared by step time only";
+    cluster.notes.push_back(kNoCollective);
   } else if (cluster.ranks[best].slow_votes == 0) {
     cluster.notes.push_back(fmt::format("no rank is an outlier in any of the {} collectives (msprof-analyze's slow_rank test): "
                                         "the slowest is the one with the longest step",

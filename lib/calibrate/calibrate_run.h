@@ -1,24 +1,30 @@
 #pragma once
-// calibrate's run: the plan of each profile (its token count given or read from its matmul
-// shapes), the fit (analyze/calibration.h), and each profile reproduced by the calibrated
-// simulator. export/calibrate_report.h renders it; app/ only reads flags and files.
+// calibrate's run: every rank of every profile named (a cluster directory is all its ranks, read
+// `threads` at a time and reduced to a compact sample each, so memory holds `threads` profiles),
+// the plan of each run (its token count given or read from its matmul shapes), the model check,
+// the fit (analyze/calibration.h), and the calibrated simulator against the runs it came from.
+// export/calibrate_report.h renders it; app/ only reads flags and files.
+#include <string>
 #include <vector>
 
 #include "analyze/calibration.h"
-#include "profile/profile.h"
 #include "sim/scenario.h"
 
 namespace pt {
 
 struct CalibrateRun {
-  std::vector<Profile> profiles;
-  std::vector<StepPlan> plans;         // one per profile, the scenario's deployment at its token count
-  Calibration calibration;
-  std::vector<Reproduction> checks;    // the calibrated simulator against each profile
+  size_t profiles_named = 0;          // paths given
+  size_t runs_read = 0;               // ranks read over all of them (= profiles_named without clusters)
+  std::vector<int> num_tokens;        // per run read, in order
+  Calibration calibration;            // fitted_on: the scenario's model, deployment, hardware, release
+  std::vector<Reproduction> checks;   // one per token count, a cluster's ranks averaged
 };
 
-// `num_tokens`: one per profile, or empty to read each from its profile. InputError when a count
-// is missing and cannot be read, or the counts do not match the profiles.
-CalibrateRun run_calibrate(const Scenario& base, std::vector<Profile> profiles, const std::vector<int>& num_tokens);
+// `num_tokens`: one per path (a cluster's ranks share it), or empty to read each run's from its
+// matmul shapes. InputError when a count is missing and cannot be read, when the counts do not
+// match the paths, or when a path holds no profile. A profile whose matmuls do not fit the
+// scenario's model adds a note to the calibration (analyze/model_check.h).
+CalibrateRun run_calibrate(const Scenario& base, const std::vector<std::string>& profile_paths, const std::vector<int>& num_tokens,
+                           int threads);
 
 }  // namespace pt

@@ -8,8 +8,10 @@ namespace pt {
 
 std::string calibrate_text(const Scenario& base, const CalibrateRun& run, const std::string& calibration_out) {
   const Calibration& calibration = run.calibration;
-  std::string out;
-  out += fmt::format("calibrated {} from {} profile{}\n\n", base.model.name, run.profiles.size(), run.profiles.size() == 1 ? "" : "s");
+  std::string out = fmt::format("calibrated {} from {} profile{}", base.model.name, run.profiles_named, run.profiles_named == 1 ? "" : "s");
+  if (run.runs_read != run.profiles_named) out += fmt::format(" ({} ranks)", run.runs_read);
+  out += fmt::format(" on {} TP{} DP{} {}, vllm-ascend {}\n\n", base.hardware.name, base.plan.deployment.tensor_parallel,
+                     base.plan.deployment.data_parallel, quantization_name(base.plan.deployment.quantization), base.vllm_ascend_version);
   TextTable hw_table({"parameter", "before", "calibrated", "basis"});
   for (const auto& h : calibration.hardware) {
     hw_table.add_row({h.parameter, fmt::format("{:.4g}", base.hardware.get(h.parameter)), fmt::format("{:.4g}", h.value), h.basis});
@@ -32,7 +34,9 @@ std::string calibrate_text(const Scenario& base, const CalibrateRun& run, const 
   }
   for (const auto& n : calibration.notes) out += fmt::format("note: {}\n", n);
   if (!calibration_out.empty()) {
-    out += fmt::format("wrote {}: pass it to simulate or tune-ratio with --calibration {}\n", calibration_out, calibration_out);
+    out += fmt::format("wrote {}: pass it to simulate or tune-ratio with --calibration {} (it records {} at TP{}, and is refused "
+                       "for another model or deployment)\n",
+                       calibration_out, calibration_out, base.model.name, base.plan.deployment.tensor_parallel);
   }
   return out;
 }
@@ -49,7 +53,8 @@ nlohmann::json calibrate_json(const Scenario& base, const CalibrateRun& run) {
                      {"step_error_pct", r.step_error_pct}, {"ops", ops}});
   }
   json["reproduction"] = repro;
-  // The config the reproduction ran with: an object, and the string to paste.
+  json["profiles_read"] = run.runs_read;
+  // The config the runs were matched with: an object, and the string to paste.
   const Semantics& sem = base.release->semantics;
   json["additional_config"] = nlohmann::json{{"weight_prefetch_config", base.config.to_inner_json(sem)}};
   json["additional_config_arg"] = base.config.to_additional_config(sem);

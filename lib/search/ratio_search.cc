@@ -129,7 +129,7 @@ class SegmentedObjective {
   SegmentedObjective(const std::vector<const StepPlan*>& plans, const std::vector<double>& weights,
                      CapReading cap_reading, const std::vector<TunedKey>& tuned, const Semantics& semantics,
                      bool simulate = true, const std::function<void(size_t simulations)>& progress = {})
-      : plans_(plans), weights_(weights), cap_reading_(cap_reading), tuned_(tuned), semantics_(semantics),
+      : plans_(plans), cap_reading_(cap_reading), tuned_(tuned), semantics_(semantics),
         plan_constant_(plans.size(), 0.0), plan_weight_(weights), plan_closed_(plans.size(), 1) {
     // A dry run (simulate = false) lays out the segments and counts their tables without
     // simulating or allocating anything: the size of the search, before it runs.
@@ -255,10 +255,11 @@ class SegmentedObjective {
     }
   }
 
-  // A copy of `other`'s tables bound to other owners of the same plans, weights and keys.
+  // A copy of `other`'s tables bound to other owners of the same plans and keys (the weights are
+  // in its tables).
   SegmentedObjective(const SegmentedObjective& other, const std::vector<const StepPlan*>& plans,
-                     const std::vector<double>& weights, const std::vector<TunedKey>& tuned, const Semantics& semantics)
-      : plans_(plans), weights_(weights), cap_reading_(other.cap_reading_), tuned_(tuned), semantics_(semantics),
+                     const std::vector<TunedKey>& tuned, const Semantics& semantics)
+      : plans_(plans), cap_reading_(other.cap_reading_), tuned_(tuned), semantics_(semantics),
         plan_constant_(other.plan_constant_), plan_weight_(other.plan_weight_), plan_closed_(other.plan_closed_),
         segments_(other.segments_), plan_segments_(other.plan_segments_), simulations_(other.simulations_),
         planned_simulations_(other.planned_simulations_) {}
@@ -661,7 +662,6 @@ class SegmentedObjective {
   }
 
   const std::vector<const StepPlan*>& plans_;
-  const std::vector<double>& weights_;
   CapReading cap_reading_;
   const std::vector<TunedKey>& tuned_;
   const Semantics& semantics_;
@@ -836,7 +836,7 @@ SegmentTables::SegmentTables(const SegmentTables& other, int) : impl_(std::make_
   impl_->tuned = other.impl_->tuned;
   impl_->cap_reading = other.impl_->cap_reading;
   impl_->semantics = other.impl_->semantics;
-  impl_->objective = std::make_unique<SegmentedObjective>(*other.impl_->objective, impl_->plans, impl_->weights,
+  impl_->objective = std::make_unique<SegmentedObjective>(*other.impl_->objective, impl_->plans,
                                                           impl_->tuned, *impl_->semantics);
   impl_->components = other.impl_->components;
 }

@@ -222,8 +222,9 @@ Profile with_events_as(const Scenario& scenario, const TempDir& tmp, const std::
   ProfileExportOptions o;
   o.steps = 2;
   auto files = export_profile(scenario, o);
-  for (auto& [rel, content] : files) {
-    if (!rel.ends_with("trace_view.json")) continue;
+  for (auto& file : files) {
+    if (!file.first.ends_with("trace_view.json")) continue;
+    std::string& content = file.second;  // a reference, not a binding: clang 14 cannot capture bindings
     auto replace_all = [&](const std::string& from, const std::string& to) {
       for (size_t at = content.find(from); at != std::string::npos; at = content.find(from, at + to.size())) {
         content.replace(at, from.size(), to);
