@@ -190,7 +190,16 @@ nlohmann::json WeightPrefetchConfig::to_inner_json(const Semantics& semantics) c
     for (const auto& [name, key] : m.linears) module_on = module_on || ((*this)[key].on && !(*this)[key].legacy_bytes);
     nlohmann::json entries = nlohmann::json::object();
     // A module that is off is written with every ratio 0: the only way vllm-ascend turns it off.
-    for (const auto& [name, key] : m.linears) entries[name] = module_on ? (*this)[key].ratio : 0.0;
+    bool any_nonzero = false;
+    for (const auto& [name, key] : m.linears) {
+      entries[name] = module_on ? (*this)[key].ratio : 0.0;
+      any_nonzero = any_nonzero || (module_on && (*this)[key].ratio != 0);
+    }
+    // On with every ratio 0 (each linear's whole tensor): reachable only through a linear name
+    // vllm-ascend does not know, whose non-zero ratio keeps the module on (any() over the values,
+    // v0.23.0:vllm_ascend/ops/weight_prefetch.py:34). Written the same way, or the module would
+    // read as off; the tool's own parser then wants --lenient for it, as for the config it came from.
+    if (module_on && !any_nonzero) entries[kKeepModuleOnName] = 1.0;
     ratio[m.module] = entries;
   }
   return nlohmann::json{{"enabled", enabled}, {"prefetch_ratio", ratio}};

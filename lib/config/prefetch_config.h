@@ -36,6 +36,9 @@ struct KeySetting {
   bool operator==(const KeySetting&) const = default;
 };
 
+// The linear name to_inner_json() adds to a module that is on with every ratio 0 (see there).
+inline constexpr const char* kKeepModuleOnName = "keep_module_on";
+
 struct WeightPrefetchConfig {
   bool enabled = false;  // "enabled": the MLA/SFA in-stream prefetch follows it alone
   std::array<KeySetting, kNumRatioKeys> keys{};
@@ -49,8 +52,9 @@ struct WeightPrefetchConfig {
   static WeightPrefetchConfig defaults_enabled(const Semantics& semantics);
 
   // The weight_prefetch_config object with every module the release has written out, so nothing
-  // silently falls back to defaults; a module that is off has all its ratios 0. Legacy byte sizes
-  // are not part of it (see legacy_env()).
+  // silently falls back to defaults; a module that is off has all its ratios 0, one that is on
+  // with all its ratios 0 also has kKeepModuleOnName: 1.0. Legacy byte sizes are not part of it
+  // (see legacy_env()).
   nlohmann::json to_inner_json(const Semantics& semantics) const;
   std::string to_additional_config(const Semantics& semantics) const;
   // NAME=VALUE assignments for the keys driven by legacy variables (v0.13 / v0.14 MLP), or none.

@@ -8,11 +8,7 @@
 
 namespace pt {
 
-namespace {
-
-constexpr double kPanelW = 640, kPanelH = 260, kLeft = 80, kRight = 30, kTop = 40, kBottom = 50;
-
-std::string escape(const std::string& s) {
+std::string svg_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -25,6 +21,11 @@ std::string escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+constexpr double kPanelW = 640, kPanelH = 260, kLeft = 80, kRight = 30, kTop = 40, kBottom = 50;
+
 
 // Round-number ticks covering [lo, hi].
 std::vector<double> ticks(double lo, double hi, int target = 5) {
@@ -103,7 +104,7 @@ std::string line_panel(const TuneResult& result, size_t index, double y0) {
   auto X = [&](double v) { return kLeft + (v - x_lo) / (x_hi - x_lo) * pw; };
   auto Y = [&](double v) { return y0 + kTop + (1 - (v - y_lo) / (y_hi - y_lo)) * ph; };
   s += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{}</text>\n", kLeft, y0 + 24,
-                   escape(std::string("step time vs ") + ratio_key_name(curve.key) + " ratio (other keys at their tuned values)"));
+                   svg_escape(std::string("step time vs ") + ratio_key_name(curve.key) + " ratio (other keys at their tuned values)"));
   // The near-optimal band: ratios within --near-optimal-pct of the best step time.
   if (near && near->max >= near->min) {
     const double a = X(near->min), b = X(std::max(near->max, near->min));
@@ -246,7 +247,7 @@ std::string tune_plot_svg(const TuneResult& result, const std::string& title) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
       "font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       kPanelW, height, kPanelW, height);
-  s += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"16\" font-weight=\"bold\">{}</text>\n", kLeft, escape(title));
+  s += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"16\" font-weight=\"bold\">{}</text>\n", kLeft, svg_escape(title));
   double y = 40;
   for (size_t i = 0; i < result.curves.size(); ++i) {
     s += line_panel(result, i, y);

@@ -9,4 +9,8 @@ namespace pt {
 
 std::string tune_plot_svg(const TuneResult& result, const std::string& title);
 
+// Text as it may stand in an SVG element or a double-quoted attribute (< > & " escaped). Every
+// SVG the tool writes (this plot, the break-even map) passes its labels through it.
+std::string svg_escape(const std::string& s);
+
 }  // namespace pt

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "export/simulate_report.h"
+#include "export/svg_plot.h"
 #include "export/text_table.h"
 
 namespace pt {
@@ -291,20 +292,6 @@ std::string break_even_csv(const BreakEvenMap& m) {
 
 namespace {
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // Green where prefetch helps, red where it hurts, paler near zero.
 std::string gain_color(double g, double scale) {
   if (!std::isfinite(g)) return "rgb(200,200,200)";
@@ -333,10 +320,10 @@ std::string break_even_svg(const BreakEvenMap& m, const std::string& title) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
       "font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       w, h, w, h);
-  s += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n", left, escape(title));
+  s += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n", left, svg_escape(title));
   s += fmt::format("<text x=\"{}\" y=\"40\" font-size=\"11\">gain of {} over prefetch disabled, others at their nominal "
                    "values; black line: zero gain</text>\n",
-                   left, escape(m.config_label));
+                   left, svg_escape(m.config_label));
   for (size_t yi = 0; yi < ny; ++yi) {
     for (size_t xi = 0; xi < nx; ++xi) {
       const double cx = X(static_cast<double>(xi) / static_cast<double>(nx - 1)), cy = Y(static_cast<double>(yi) / static_cast<double>(ny - 1));
@@ -387,15 +374,15 @@ std::string break_even_svg(const BreakEvenMap& m, const std::string& title) {
                      num(parameter_value(m.y.parameter, u)));
   }
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\">{}{}</text>\n", left + pw / 2,
-                   top + ph + 40, escape(m.x.parameter.name), m.x.parameter.log_uniform ? " (log scale)" : "");
+                   top + ph + 40, svg_escape(m.x.parameter.name), m.x.parameter.log_uniform ? " (log scale)" : "");
   s += fmt::format("<text x=\"20\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 20 {:.1f})\">{}{}</text>\n",
-                   top + ph / 2, top + ph / 2, escape(m.y.parameter.name), m.y.parameter.log_uniform ? " (log scale)" : "");
+                   top + ph / 2, top + ph / 2, svg_escape(m.y.parameter.name), m.y.parameter.log_uniform ? " (log scale)" : "");
   auto marker = [&](double xv, double yv, const std::string& label, const std::string& shape) {
     const double px = X(parameter_u(m.x.parameter, xv)), py = Y(parameter_u(m.y.parameter, yv));
     std::string out = shape == "circle"
                           ? fmt::format("<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"7\" fill=\"white\" stroke=\"black\" stroke-width=\"2\"/>\n", px, py)
                           : fmt::format("<path d=\"M{:.2f},{:.2f}l7,7l-7,7l-7,-7z\" fill=\"black\" stroke=\"white\"/>\n", px, py - 7);
-    out += fmt::format("<text x=\"{:.2f}\" y=\"{:.2f}\" font-size=\"12\" font-weight=\"bold\">{}</text>\n", px + 10, py - 8, escape(label));
+    out += fmt::format("<text x=\"{:.2f}\" y=\"{:.2f}\" font-size=\"12\" font-weight=\"bold\">{}</text>\n", px + 10, py - 8, svg_escape(label));
     return out;
   };
   s += marker(m.x.bundled, m.y.bundled, "bundled estimate", "circle");

@@ -247,6 +247,22 @@ TEST(Rule, AnUnknownLinearsNonZeroRatioKeepsItsModuleOn) {
   EXPECT_TRUE(whole_tensor(p, RatioKey::kAttnO));
 }
 
+// Found by prefetch_config_fuzz: a module kept on only by an unknown linear, its known ratios 0,
+// was written back with its ratios 0 alone, which vllm-ascend reads as the module off. The
+// config written must keep it on the same way, and so reads back only in lenient mode.
+TEST(WeightPrefetchConfig, AModuleOnWithEveryRatioZeroIsWrittenWithAKeepOnName) {
+  const std::string text =
+      R"({"enabled": true, "prefetch_ratio": {"attn": {"qkv": 0.5, "o": 1}, "moe": {"gate_up": 0.8}, "mlp": {"gate_1up": 1.0, "down": 0}}})";
+  const PrefetchConfigParse p = lenient(text);
+  EXPECT_EQ(p.config[RatioKey::kMlpGateUp], on(0.0));
+  EXPECT_EQ(p.config[RatioKey::kMlpDown], on(0.0));
+  const nlohmann::json j = p.config.to_inner_json(v023().semantics);
+  EXPECT_EQ(j["prefetch_ratio"]["mlp"], (nlohmann::json{{"gate_up", 0.0}, {"down", 0.0}, {kKeepModuleOnName, 1.0}}));
+  EXPECT_EQ(j["prefetch_ratio"]["attn"].size(), 2u);  // a module with a non-zero ratio needs no name
+  EXPECT_EQ(lenient(j.dump()).config, p.config);
+  EXPECT_PRED2(contains, error_of([&] { strict(j.dump()); }), "prefetch_ratio.mlp.keep_module_on: unknown linear");
+}
+
 TEST(ParsePrefetchConfig, UnknownTopLevelKeyInTheInnerObject) {
   EXPECT_PRED2(contains, error_of([] { strict(R"({"weight_prefetch_config": {"enabled": true, "ratio": {}}})"); }),
                "$.weight_prefetch_config.ratio: unknown key");

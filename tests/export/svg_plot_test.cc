@@ -174,6 +174,13 @@ TEST(SvgPlot, TitleIsEscaped) {
   EXPECT_TRUE(contains(svg, ">a &lt;b&gt; &amp; &quot;c&quot;</text>"));
 }
 
+TEST(SvgPlot, EscapeLeavesPlainTextAndEscapesEachSpecialOnce) {
+  EXPECT_EQ(svg_escape("mlp.gate_up ratio (1 B)"), "mlp.gate_up ratio (1 B)");
+  EXPECT_EQ(svg_escape("<&>\"'"), "&lt;&amp;&gt;&quot;'");
+  EXPECT_EQ(svg_escape("&amp;"), "&amp;amp;");  // text, not markup: escaped again
+  EXPECT_EQ(svg_escape(""), "");
+}
+
 
 // Issue 12: the plot says what a user needs to read it: where prefetch disabled and vllm-ascend's
 // defaults sit, the near-optimal band, why the axis ends (the cap binds), what the jump from ratio

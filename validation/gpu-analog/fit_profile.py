@@ -7,40 +7,25 @@ combined_ii, combined_iii) are not read here: `score` uses them to judge the fit
 usage: python3 validation/gpu-analog/fit_profile.py [DATA_DIR] [OUT_JSON]
        (defaults: the data/ beside this, and h200.json beside this). Standard library only.
 """
-import csv
 import json
 import os
 import statistics
 import sys
 from collections import defaultdict
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analog_data  # noqa: E402  (beside this file)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "data")
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "h200.json")
-MIB = 1024.0 * 1024.0
+MIB = analog_data.MIB
+fit_line = analog_data.fit_line
 SRC = "validation/gpu-analog/fit_profile.py"
 
 
 def rows(name):
-    with open(os.path.join(DATA, name), newline="") as f:
-        out = []
-        for r in csv.DictReader(f):
-            for k, v in r.items():
-                try:
-                    r[k] = float(v)
-                except ValueError:
-                    pass
-            out.append(r)
-        return out
-
-
-def fit_line(xs, ys):
-    """least squares y = a + b x"""
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    return my - b * mx, b
+    return analog_data.rows(DATA, name)
 
 
 meta = json.load(open(os.path.join(DATA, "meta.json")))

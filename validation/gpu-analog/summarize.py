@@ -4,38 +4,23 @@
 usage: python3 validation/gpu-analog/summarize.py [DATA_DIR]   (default: the data/ beside this)
 Standard library only.
 """
-import csv
 import json
 import os
 import statistics
 import sys
 from collections import defaultdict
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analog_data  # noqa: E402  (beside this file)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "data")
-MIB = 1024.0 * 1024.0
+MIB = analog_data.MIB
+fit_line = analog_data.fit_line
 
 
 def rows(name):
-    with open(os.path.join(DATA, name), newline="") as f:
-        out = []
-        for r in csv.DictReader(f):
-            for k, v in r.items():
-                try:
-                    r[k] = float(v)
-                except ValueError:
-                    pass
-            out.append(r)
-        return out
-
-
-def fit_line(xs, ys):
-    """least squares y = a + b x"""
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    return my - b * mx, b
+    return analog_data.rows(DATA, name)
 
 
 def pct(x):
