@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/sanitized-build.sh
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-# The "tools" test (msprof-analyze on the exports) checks files, not memory safety: not run here.
+# The "tools" tests (msprof-analyze on the exports) check files, not memory safety: not built here.
 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE tools "$@"
 scripts/print-skips.sh build-asan

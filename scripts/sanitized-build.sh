@@ -9,14 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/install-fuzz-deps.sh
-# SANITIZE_CXX=g++ builds the suite with gcc's sanitizers instead (no fuzz targets: libFuzzer is clang's).
-cxx="${SANITIZE_CXX:-clang++}"
-fuzzers=ON
-case "$("$cxx" --version | head -n1)" in *clang*) ;; *) fuzzers=OFF ;; esac
 # -O1 -gline-tables-only: the usual sanitizer build (fast enough to run, line numbers in reports).
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DPREFETCH_TUNER_SANITIZE=ON -DPREFETCH_TUNER_BUILD_FUZZERS="$fuzzers" -DPREFETCH_TUNER_BUILD_TESTS=ON \
-  -DPREFETCH_TUNER_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=clang++ \
+  -DPREFETCH_TUNER_SANITIZE=ON -DPREFETCH_TUNER_BUILD_FUZZERS=ON -DPREFETCH_TUNER_BUILD_TESTS=ON -DPREFETCH_TUNER_BUILD_BENCH=OFF \
+  >/dev/null
 if [ $# -gt 0 ]; then
   cmake --build build-asan -j"$(nproc)" --target "$@"
 else
